@@ -29,8 +29,9 @@ def read_output(path: Path) -> list[dict]:
 
 
 def config(tmp_path: Path, base_url: str, count: int = 20, **overrides) -> GenerateConfig:
-    server = overrides.pop("server", ServerConfig(server_type="vllm", base_url=base_url, model="stub-model",
-                                                  retry_backoff_s=0.01))
+    server = overrides.pop(
+        "server", ServerConfig(server_type="vllm", base_url=base_url, model="stub-model", retry_backoff_s=0.01)
+    )
     return GenerateConfig(
         input_file=str(write_input(tmp_path / "input.jsonl", count)),
         output_file=str(tmp_path / "out" / "output.jsonl"),
@@ -88,8 +89,9 @@ def test_run_survives_injected_faults(tmp_path, fault):
 
 def test_run_survives_requests_that_time_out(tmp_path):
     with run_stub("--fault", "hang", "--fault_every", "4", "--hang_s", "30") as hanging:
-        cfg = config(tmp_path, hanging.base_url, count=12, max_concurrent_requests=4,
-                     inference=InferenceConfig(timeout=0.5))
+        cfg = config(
+            tmp_path, hanging.base_url, count=12, max_concurrent_requests=4, inference=InferenceConfig(timeout=0.5)
+        )
         summary = generate(cfg)
     assert summary.retries >= 3
     assert_complete(Path(cfg.output_file), 12)
@@ -155,7 +157,11 @@ def test_openai_prompt_format_uses_row_messages(tmp_path, stub):
     cfg.prompt_config = None
     cfg.input_file = str(path)
     generate(cfg)
-    assert [row["generation"] for row in read_output(Path(cfg.output_file))] == ["echo: hi 0!", "echo: hi 1!", "echo: hi 2!"]
+    assert [row["generation"] for row in read_output(Path(cfg.output_file))] == [
+        "echo: hi 0!",
+        "echo: hi 1!",
+        "echo: hi 2!",
+    ]
 
 
 def test_dry_run_sends_nothing(tmp_path, stub, capsys):
@@ -169,10 +175,19 @@ def test_dry_run_sends_nothing(tmp_path, stub, capsys):
 
 
 def generate_argv(cfg_dir: Path, base_url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "nemo_skills.inference.generate", f"++input_file={cfg_dir / 'input.jsonl'}",
-            f"++output_file={cfg_dir / 'out' / 'output.jsonl'}", "++prompt_config=generic/default",
-            "++server.server_type=vllm", f"++server.base_url={base_url}", "++server.model=stub-model",
-            "++progress_bar=False", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "nemo_skills.inference.generate",
+        f"++input_file={cfg_dir / 'input.jsonl'}",
+        f"++output_file={cfg_dir / 'out' / 'output.jsonl'}",
+        "++prompt_config=generic/default",
+        "++server.server_type=vllm",
+        f"++server.base_url={base_url}",
+        "++server.model=stub-model",
+        "++progress_bar=False",
+        *extra,
+    ]
 
 
 def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path):

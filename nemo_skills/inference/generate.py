@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional  # noqa: UP035 - OmegaConf needs typing generics
+from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing generics
 
 from nemo_skills.errors import ConfigError, InputError, NemoSkillsError
 from nemo_skills.inference.model.config import InferenceConfig, ServerConfig
@@ -21,8 +21,13 @@ from nemo_skills.inference.resume import ProgressFile, input_hash
 from nemo_skills.utils.jsonl import JsonlRow, read_jsonl_rows
 
 LOG = logging.getLogger("nemo_skills.generate")
-STATS_FIELDS = ("num_generated_tokens", "num_input_tokens", "generation_start_time", "generation_end_time",
-                "generation_time")
+STATS_FIELDS = (
+    "num_generated_tokens",
+    "num_input_tokens",
+    "generation_start_time",
+    "generation_end_time",
+    "generation_time",
+)
 
 
 @dataclass
@@ -36,7 +41,7 @@ class GenerateConfig:
     examples_type: Optional[str] = None  # few-shot set, overriding the prompt config's
     code_tags: Optional[str] = None
     tokenizer: Optional[str] = None  # local tokenizer for the text endpoint; defaults to server.model
-    chat_template_kwargs: Dict[str, Any] = field(default_factory=dict)
+    chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
     server: ServerConfig = field(default_factory=ServerConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     random_seed: Optional[int] = None  # shorthand for inference.random_seed
@@ -176,8 +181,13 @@ class GenerationTask:
         if cfg.dry_run:
             self._print_dry_run(rows, positions, pending)
             return GenerationSummary(self.output_file, len(positions), 0, len(positions) - len(pending))
-        LOG.info("%s: %d rows, %d already generated, %d to go", self.output_file, len(positions),
-                 len(positions) - len(pending), len(pending))
+        LOG.info(
+            "%s: %d rows, %d already generated, %d to go",
+            self.output_file,
+            len(positions),
+            len(positions) - len(pending),
+            len(pending),
+        )
         start = time.time()
         retries = 0
         if pending:
@@ -186,23 +196,38 @@ class GenerationTask:
         progress.finalize(positions)
         mark_done(self.output_file)
         progress.remove()
-        summary = GenerationSummary(self.output_file, len(positions), len(pending), len(positions) - len(pending),
-                                    elapsed_s=elapsed, retries=retries)
-        LOG.info("Wrote %s: %d rows (%d generated at %.1f req/s, %d retries)", self.output_file, len(positions),
-                 len(pending), summary.requests_per_s, retries)
+        summary = GenerationSummary(
+            self.output_file,
+            len(positions),
+            len(pending),
+            len(positions) - len(pending),
+            elapsed_s=elapsed,
+            retries=retries,
+        )
+        LOG.info(
+            "Wrote %s: %d rows (%d generated at %.1f req/s, %d retries)",
+            self.output_file,
+            len(positions),
+            len(pending),
+            summary.requests_per_s,
+            retries,
+        )
         if cfg.num_chunks is not None and cfg.merge_chunks:
             merge_chunks(cfg.output_file, cfg.num_chunks)
         return summary
 
     def _print_dry_run(self, rows: list[JsonlRow], positions: list[int], pending: list[int]) -> None:
-        print(f"Dry run: {len(pending)} requests to send ({len(positions) - len(pending)} of {len(positions)} rows "
-              f"already generated) -> {self.output_file}")
+        print(
+            f"Dry run: {len(pending)} requests to send ({len(positions) - len(pending)} of {len(positions)} rows "
+            f"already generated) -> {self.output_file}"
+        )
         if positions:
             print("First prompt:")
             print(self.build_prompt(rows[(pending or positions)[0]].data))
 
-    async def _generate_all(self, rows: list[JsonlRow], pending: list[int], hashes: dict[int, str],
-                            progress: ProgressFile) -> int:
+    async def _generate_all(
+        self, rows: list[JsonlRow], pending: list[int], hashes: dict[int, str], progress: ProgressFile
+    ) -> int:
         from tqdm import tqdm
 
         from nemo_skills.inference.model.client import ModelClient
@@ -212,8 +237,15 @@ class GenerationTask:
             await asyncio.to_thread(self._wait_for_server)
         queue = iter(pending)
         total = len(hashes)
-        bar = tqdm(total=total, initial=total - len(pending), disable=not cfg.progress_bar, mininterval=0.5,
-                   desc=self.output_file.name, unit="req", smoothing=0.05)
+        bar = tqdm(
+            total=total,
+            initial=total - len(pending),
+            disable=not cfg.progress_bar,
+            mininterval=0.5,
+            desc=self.output_file.name,
+            unit="req",
+            smoothing=0.05,
+        )
 
         async def worker() -> None:
             for position in queue:  # one shared iterator: each position goes to exactly one worker

@@ -55,8 +55,12 @@ class GenerationPlan:
         return seed_output_file(self.output_dir, seed)
 
     def task_overrides(self, seed: Optional[int], chunk: Optional[int], base_url: str) -> list[str]:
-        args = [f"++input_file={self.input_file}", f"++output_file={self.output_file(seed)}",
-                f"++server.server_type={self.server_type}", f"++server.base_url={base_url}"]
+        args = [
+            f"++input_file={self.input_file}",
+            f"++output_file={self.output_file(seed)}",
+            f"++server.server_type={self.server_type}",
+            f"++server.base_url={base_url}",
+        ]
         if self.model and not any(o.lstrip("+").startswith("server.model=") for o in self.overrides):
             args.append(f"++server.model={self.model}")
         if seed is not None:
@@ -78,7 +82,8 @@ def parse_int_list(value: Optional[str]) -> Optional[list[int]]:
             return list(range(int(start), int(end) + 1))
         return [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise ConfigError(f"Cannot parse {value!r}: use a comma list like 0,1,2 or an inclusive range like 0..3.")
+        message = f"Cannot parse {value!r}: use a comma list like 0,1,2 or an inclusive range like 0..3."
+        raise ConfigError(message) from None
 
 
 def pending_tasks(plan: GenerationPlan) -> list[tuple[Optional[int], Optional[int]]]:
@@ -121,8 +126,13 @@ def run_generation(plan: GenerationPlan) -> list[Path]:
         from nemo_skills.inference.server.local import LocalServer, LocalServerConfig
 
         server_cfg = LocalServerConfig(
-            server_type=plan.server_type, model=plan.model, num_gpus=plan.server_gpus, port=plan.server_port,
-            extra_args=shlex.split(plan.server_args), python=plan.server_python, log_file=log_dir / "server.log",
+            server_type=plan.server_type,
+            model=plan.model,
+            num_gpus=plan.server_gpus,
+            port=plan.server_port,
+            extra_args=shlex.split(plan.server_args),
+            python=plan.server_python,
+            log_file=log_dir / "server.log",
             start_timeout_s=plan.server_wait_s,
         )
         with LocalServer(server_cfg) as server:
@@ -138,8 +148,10 @@ def _run_tasks(plan: GenerationPlan, pending: list, base_url: str, log_dir: Path
         LOG.info("Generating %s", name)
         completed = subprocess.run(argv, check=False)
         if completed.returncode != 0:
-            raise ConfigError(f"Generation task {name} failed (exit code {completed.returncode}); see the output "
-                              f"above. Re-run the same command to resume: finished samples are kept.")
+            raise ConfigError(
+                f"Generation task {name} failed (exit code {completed.returncode}); see the output "
+                f"above. Re-run the same command to resume: finished samples are kept."
+            )
         outputs.append(plan.output_file(seed))
     return outputs
 
@@ -168,7 +180,9 @@ def generate_command(
     num_random_seeds: Annotated[Optional[int], typer.Option("--num_random_seeds", help="Seeds 0..N-1.")] = None,
     random_seeds: Annotated[Optional[str], typer.Option("--random_seeds", help="e.g. 0,1,2 or 0..3")] = None,
     num_chunks: Annotated[Optional[int], typer.Option("--num_chunks", help="Split the input in N chunks.")] = None,
-    chunk_ids: Annotated[Optional[str], typer.Option("--chunk_ids", help="Only these chunks, e.g. 0,2 or 0..3")] = None,
+    chunk_ids: Annotated[
+        Optional[str], typer.Option("--chunk_ids", help="Only these chunks, e.g. 0,2 or 0..3")
+    ] = None,
     rerun_done: Annotated[bool, typer.Option("--rerun_done", help="Regenerate outputs already done.")] = False,
     dry_run: options.DryRun = False,
 ) -> None:
@@ -182,9 +196,20 @@ def generate_command(
         seeds = list(parse_int_list(random_seeds) or [])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     plan = GenerationPlan(
-        input_file=input_file, output_dir=output_dir, server_type=server_type, model=model,
-        server_address=server_address, server_gpus=server_gpus, server_args=server_args, server_port=server_port,
-        server_python=server_python, random_seeds=seeds, num_chunks=num_chunks, chunk_ids=parse_int_list(chunk_ids),
-        rerun_done=rerun_done, dry_run=dry_run, overrides=list(ctx.args),
+        input_file=input_file,
+        output_dir=output_dir,
+        server_type=server_type,
+        model=model,
+        server_address=server_address,
+        server_gpus=server_gpus,
+        server_args=server_args,
+        server_port=server_port,
+        server_python=server_python,
+        random_seeds=seeds,
+        num_chunks=num_chunks,
+        chunk_ids=parse_int_list(chunk_ids),
+        rerun_done=rerun_done,
+        dry_run=dry_run,
+        overrides=list(ctx.args),
     )
     run_generation(plan)

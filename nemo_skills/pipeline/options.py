@@ -15,7 +15,8 @@ ServerAddress = Annotated[
     Optional[str], typer.Option("--server_address", help="Base URL of a running server (then none is started).")
 ]
 ServerGpus = Annotated[
-    Optional[int], typer.Option("--server_gpus", help="GPUs for a self-hosted server (0: CPU). Unset: hosted elsewhere.")
+    Optional[int],
+    typer.Option("--server_gpus", help="GPUs for a self-hosted server (0: CPU). Unset: hosted elsewhere."),
 ]
 ServerNodes = Annotated[int, typer.Option("--server_nodes", help="Nodes for a self-hosted server.")]
 ServerArgs = Annotated[str, typer.Option("--server_args", help="Extra arguments for the server, as one string.")]

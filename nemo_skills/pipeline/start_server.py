@@ -31,8 +31,13 @@ def start_server_command(
         raise ConfigError("--model is required.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     cfg = LocalServerConfig(
-        server_type=server_type, model=model, num_gpus=server_gpus or 0, port=server_port,
-        extra_args=shlex.split(server_args), python=server_python, log_file=Path(log_file),
+        server_type=server_type,
+        model=model,
+        num_gpus=server_gpus or 0,
+        port=server_port,
+        extra_args=shlex.split(server_args),
+        python=server_python,
+        log_file=Path(log_file),
         start_timeout_s=server_wait_s,
     )
     with LocalServer(cfg) as server:

@@ -40,7 +40,8 @@ def select_retrieved(retriever: BM25Retriever, query: str, config: FewShotConfig
     while candidates and str(candidates[0][retriever.field]) == query:  # the query's own entry is not an example
         candidates.pop(0)
     candidates = [
-        entry for entry in candidates
+        entry
+        for entry in candidates
         if len(str(entry.get(config.max_retrieved_chars_field, ""))) <= config.max_retrieved_chars
     ]
     chosen = candidates[: config.retrieved_few_shots]

@@ -6,7 +6,7 @@ These are plain dataclasses so that Hydra/OmegaConf can type-check `++server.*` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional  # noqa: UP035 - OmegaConf needs typing generics
+from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing generics
 
 
 @dataclass
@@ -21,11 +21,11 @@ class InferenceConfig:
     repetition_penalty: float = 1.0
     tokens_to_generate: Optional[int] = None  # None: the server's default
     random_seed: int = 0
-    stop_phrases: List[str] = field(default_factory=list)
+    stop_phrases: list[str] = field(default_factory=list)
     top_logprobs: Optional[int] = None  # None: no logprobs; 0: logprobs of the sampled tokens only
     reasoning_effort: Optional[str] = None
     timeout: float = 14400.0  # seconds, per request
-    extra_body: Dict[str, Any] = field(default_factory=dict)
+    extra_body: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -23,11 +23,11 @@ class FatalRequestError(Exception):
 
 
 class Transport(Protocol):
-    async def send(self, url: str, request: HttpRequest, headers: dict[str, str], timeout: float) -> dict[str, Any]:
-        ...
+    async def send(
+        self, url: str, request: HttpRequest, headers: dict[str, str], timeout: float
+    ) -> dict[str, Any]: ...
 
-    async def close(self) -> None:
-        ...
+    async def close(self) -> None: ...
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -77,8 +77,23 @@ class LiteLLMTransport:
     """Sends the same OpenAI-compatible payload through litellm (provider `openai` with a custom base URL)."""
 
     _standard_fields = frozenset(
-        {"model", "messages", "prompt", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed",
-         "logprobs", "top_logprobs", "reasoning_effort", "n", "presence_penalty", "frequency_penalty"}
+        {
+            "model",
+            "messages",
+            "prompt",
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "max_completion_tokens",
+            "stop",
+            "seed",
+            "logprobs",
+            "top_logprobs",
+            "reasoning_effort",
+            "n",
+            "presence_penalty",
+            "frequency_penalty",
+        }
     )
 
     def __init__(self, api_key: str | None):
@@ -99,8 +114,13 @@ class LiteLLMTransport:
             response = await call(
                 api_base=base_url, api_key=self._api_key, timeout=timeout, max_retries=0, extra_body=payload, **kwargs
             )
-        except (litellm.RateLimitError, litellm.InternalServerError, litellm.ServiceUnavailableError,
-                litellm.APIConnectionError, litellm.Timeout) as error:
+        except (
+            litellm.RateLimitError,
+            litellm.InternalServerError,
+            litellm.ServiceUnavailableError,
+            litellm.APIConnectionError,
+            litellm.Timeout,
+        ) as error:
             raise RetriableError(f"{type(error).__name__}: {error}") from None
         except litellm.APIError as error:
             raise FatalRequestError(f"{type(error).__name__}: {error}") from None

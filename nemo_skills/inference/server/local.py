@@ -39,8 +39,11 @@ def server_python(server_type: str, requested: str | None) -> str:
             return str(venv_python(default_venv_dir()))
     raise ConfigError(
         f"{module} is not installed in this environment. Pass --server_python /path/to/venv/bin/python"
-        + (", or provision vLLM for CPU: python -m nemo_skills.inference.server.vllm_cpu_env" if module == "vllm"
-           else ".")
+        + (
+            ", or provision vLLM for CPU: python -m nemo_skills.inference.server.vllm_cpu_env"
+            if module == "vllm"
+            else "."
+        )
     )
 
 
@@ -86,14 +89,17 @@ class LocalServer:
         return self.root_url if self.cfg.server_type == "megatron" else self.root_url + "/v1"
 
     def __enter__(self) -> LocalServer:
-        LOG.info("Starting %s server: %s (log: %s)", self.cfg.server_type, to_shell(self.command.argv), self.cfg.log_file)
+        LOG.info(
+            "Starting %s server: %s (log: %s)", self.cfg.server_type, to_shell(self.command.argv), self.cfg.log_file
+        )
         import os
 
         env = {key: value for key, value in self.env.items() if key not in os.environ}
         self.process = start_server_process(self.command, self.cfg.log_file, env)
         try:
-            wait_for_server(self.root_url, timeout_s=self.cfg.start_timeout_s, process=self.process,
-                            log_file=self.cfg.log_file)
+            wait_for_server(
+                self.root_url, timeout_s=self.cfg.start_timeout_s, process=self.process, log_file=self.cfg.log_file
+            )
         except BaseException:
             stop_server_process(self.process)
             raise

@@ -91,8 +91,10 @@ class _HttpProtocol(asyncio.Protocol):
             return
         data = json.dumps(body).encode()
         reason = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}.get(status, "")
-        head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-                f"{extra_headers}\r\n")
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+            f"{extra_headers}\r\n"
+        )
         self.transport.write(head.encode() + data)
 
 
@@ -106,8 +108,10 @@ class StubServer:
         if method == "GET" and path in ("/health", "/v1/models"):
             protocol.send(200, {"object": "list", "data": [{"id": self.options.model, "object": "model"}]})
         elif method == "GET" and path == "/stats":
-            protocol.send(200, {"completions": self.stats.completions, "faults": self.stats.faults,
-                                "by_path": self.stats.by_path})
+            protocol.send(
+                200,
+                {"completions": self.stats.completions, "faults": self.stats.faults, "by_path": self.stats.by_path},
+            )
         elif method == "POST" and path in ("/v1/chat/completions", "/v1/completions"):
             self.stats.completions += 1
             if self._should_fault():

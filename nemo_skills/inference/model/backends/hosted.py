@@ -69,8 +69,10 @@ class AzureOpenAIBackend(OpenAIBackend):
     def base_url(self) -> str:
         endpoint = self.server.base_url or os.environ.get("AZURE_OPENAI_ENDPOINT")
         if not endpoint:
-            raise ConfigError("Azure OpenAI needs ++server.base_url=https://<resource>.openai.azure.com (or set "
-                              "AZURE_OPENAI_ENDPOINT).")
+            raise ConfigError(
+                "Azure OpenAI needs ++server.base_url=https://<resource>.openai.azure.com (or set "
+                "AZURE_OPENAI_ENDPOINT)."
+            )
         return f"{endpoint.rstrip('/')}/openai/deployments/{self.server.model}"
 
     def requires_api_key(self) -> bool:

@@ -1,0 +1,126 @@
+"""The `ns` command end to end (subprocesses, as users run it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.stub import run_stub
+
+NS = [sys.executable, "-c", "from nemo_skills.pipeline.cli import main; main()"]
+
+
+def ns(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*NS, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def write_input(path: Path, count: int) -> Path:
+    path.write_text("".join(json.dumps({"problem": f"question {i}", "id": i}) + "\n" for i in range(count)))
+    return path
+
+
+def test_help_lists_commands_without_heavy_imports():
+    code = (
+        "import sys; sys.argv = ['ns', '--help']\n"
+        "from nemo_skills.pipeline.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('litellm', 'openai', 'aiohttp', 'transformers', 'torch', 'hydra', 'omegaconf', 'rich')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "generate" in result.stdout and "start_server" in result.stdout
+    assert "HEAVY []" in result.stdout
+
+
+def test_unknown_plus_key_fails_fast_with_suggestion(tmp_path):
+    started = time.time()
+    result = ns(
+        "generate",
+        "--input_file",
+        str(write_input(tmp_path / "in.jsonl", 2)),
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--server_address",
+        "http://127.0.0.1:9/v1",
+        "++prompt_config=generic/default",
+        "++inference.temprature=0.5",
+    )
+    assert result.returncode == 2
+    assert "Unknown key ++inference.temprature" in result.stderr and "inference.temperature" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.time() - started < 10
+    assert not (tmp_path / "out").exists()
+
+
+def test_generate_with_seeds_and_chunks_against_a_running_server(tmp_path):
+    input_file = write_input(tmp_path / "in.jsonl", 9)
+    out = tmp_path / "out"
+    with run_stub() as stub:
+        args = [
+            "generate",
+            "--input_file",
+            str(input_file),
+            "--output_dir",
+            str(out),
+            "--server_address",
+            stub.base_url,
+            "--num_random_seeds",
+            "2",
+            "--num_chunks",
+            "2",
+            "++prompt_config=generic/default",
+            "++server.model=stub-model",
+            "++inference.temperature=0.7",
+            "++progress_bar=False",
+        ]
+        result = ns(*args)
+        assert result.returncode == 0, result.stderr
+        sent = stub.stats()["completions"]
+        again = ns(*args)  # everything is done: nothing is sent
+        assert again.returncode == 0 and stub.stats()["completions"] == sent
+    assert sent == 18
+    for seed in (0, 1):
+        rows = [json.loads(line) for line in (out / f"output-rs{seed}.jsonl").read_text().splitlines()]
+        assert [row["id"] for row in rows] == list(range(9))
+        assert (out / f"output-rs{seed}.jsonl.done").exists()
+    assert "nothing to run" in again.stderr
+
+
+def test_dry_run_prints_the_plan(tmp_path):
+    result = ns(
+        "generate",
+        "--input_file",
+        str(write_input(tmp_path / "in.jsonl", 3)),
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--server_type",
+        "vllm",
+        "--model",
+        "/models/m",
+        "--server_gpus",
+        "0",
+        "--random_seeds",
+        "0..2",
+        "--dry_run",
+        "++prompt_config=generic/default",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 generation task(s)" in result.stdout
+    assert "++output_file=" in result.stdout and "output-rs2.jsonl" in result.stdout
+    assert "++inference.random_seed=1" in result.stdout
+
+
+def test_generate_needs_a_server(tmp_path):
+    result = ns(
+        "generate",
+        "--input_file",
+        str(write_input(tmp_path / "in.jsonl", 1)),
+        "--output_dir",
+        str(tmp_path / "out"),
+        "++prompt_config=generic/default",
+    )
+    assert result.returncode == 2 and "--server_address" in result.stderr
