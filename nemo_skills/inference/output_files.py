@@ -57,8 +57,9 @@ def merge_chunks(output_file: str | Path, num_chunks: int, remove_chunks: bool =
         count = write_jsonl_atomic(output_file, (record for chunk in chunks for record in read_jsonl(chunk)))
         mark_done(output_file)
         if remove_chunks:
-            for chunk in chunks:
+            for chunk in chunks:  # a chunk's .done marker goes with it: it must not vouch for a missing file
                 chunk.unlink(missing_ok=True)
+                done_marker(chunk).unlink(missing_ok=True)
         LOG.info("Merged %d chunks into %s (%d rows)", num_chunks, output_file, count)
     lock_path.unlink(missing_ok=True)
     return True

@@ -65,7 +65,10 @@ def build_config(config_cls: type[T], overrides: Sequence[str]) -> T:
     parser = OverridesParser.create()
     try:
         for parsed in parser.parse_overrides(list(overrides)):
-            OmegaConf.update(config, parsed.key_or_group, parsed.value(), merge=True)
+            try:
+                OmegaConf.update(config, parsed.key_or_group, parsed.value(), merge=True)
+            except OmegaConfBaseException as error:  # name the culprit: OmegaConf's first line does not
+                raise ConfigError(f"Invalid override {parsed.input_line}: {str(error).splitlines()[0]}") from None
         return OmegaConf.to_object(config)  # type: ignore[return-value]
     except OmegaConfBaseException as error:
         raise ConfigError(f"Invalid override: {str(error).splitlines()[0]}") from None

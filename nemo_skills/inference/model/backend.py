@@ -66,6 +66,8 @@ class ModelBackend:
             )
         defaults = InferenceConfig()
         for name in sorted(self.unsupported_params):
+            if name == "top_k" and params.top_k <= 0:  # 0 and -1 both mean "no top-k"
+                continue
             if getattr(params, name) != getattr(defaults, name):
                 raise ConfigError(
                     f"Server type {self.server.server_type!r} does not support ++inference.{name} "
