@@ -24,7 +24,7 @@ PY
 .venv/bin/ns generate \
   --input_file "$OUTPUT_DIR/input.jsonl" --output_dir "$OUTPUT_DIR" \
   --server_type vllm --model "$MODEL_DIR" --server_gpus 0 \
-  --server_args "--dtype float32 --max-model-len 2048" \
+  --server_args "--dtype float32 --max-model-len 2048 --enforce-eager" \
   --num_random_seeds 2 \
   ++prompt_config=generic/default ++inference.tokens_to_generate=32 ++inference.temperature=0.7
 

@@ -16,8 +16,14 @@ EXTENSIONS = ("top_k", "min_p", "repetition_penalty")
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in ("OPENAI_API_KEY", "NEMO_SKILLS_OPENAI_BASE_URL", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT",
-                 "GEMINI_API_KEY", "MY_KEY"):
+    for name in (
+        "OPENAI_API_KEY",
+        "NEMO_SKILLS_OPENAI_BASE_URL",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_ENDPOINT",
+        "GEMINI_API_KEY",
+        "MY_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -82,11 +88,29 @@ def test_vllm_text_keeps_special_tokens():
 
 @pytest.mark.parametrize("server_type", SELF_HOSTED)
 def test_self_hosted_sampling_extensions_are_top_level(server_type):
-    inference = params(temperature=0.6, top_p=0.9, top_k=20, min_p=0.05, repetition_penalty=1.1, random_seed=7,
-                       tokens_to_generate=128, stop_phrases=["</answer>", "\n\n"], reasoning_effort="low")
+    inference = params(
+        temperature=0.6,
+        top_p=0.9,
+        top_k=20,
+        min_p=0.05,
+        repetition_penalty=1.1,
+        random_seed=7,
+        tokens_to_generate=128,
+        stop_phrases=["</answer>", "\n\n"],
+        reasoning_effort="low",
+    )
     payload = backend(server_type).build_request(MESSAGES, inference).payload
-    expected = {"temperature": 0.6, "top_p": 0.9, "top_k": 20, "min_p": 0.05, "repetition_penalty": 1.1, "seed": 7,
-                "max_tokens": 128, "stop": ["</answer>", "\n\n"], "reasoning_effort": "low"}
+    expected = {
+        "temperature": 0.6,
+        "top_p": 0.9,
+        "top_k": 20,
+        "min_p": 0.05,
+        "repetition_penalty": 1.1,
+        "seed": 7,
+        "max_tokens": 128,
+        "stop": ["</answer>", "\n\n"],
+        "reasoning_effort": "low",
+    }
     assert {key: payload[key] for key in expected} == expected
     assert "extra_body" not in payload
     assert "logprobs" not in payload and "top_logprobs" not in payload
@@ -105,9 +129,11 @@ def test_self_hosted_logprobs_chat_vs_completions(server_type):
     chat = backend(server_type).build_request(MESSAGES, params(top_logprobs=3)).payload
     assert chat["logprobs"] is True
     assert chat["top_logprobs"] == 3
-    text = backend(server_type).build_request(
-        "Q:", params(endpoint_type="text", tokens_to_generate=8, top_logprobs=3)
-    ).payload
+    text = (
+        backend(server_type)
+        .build_request("Q:", params(endpoint_type="text", tokens_to_generate=8, top_logprobs=3))
+        .payload
+    )
     assert text["logprobs"] == 3
     assert "top_logprobs" not in text
 
@@ -128,8 +154,11 @@ def test_sglang_and_trtllm_get_no_vllm_only_fields(server_type):
 
 @pytest.mark.parametrize("server_type", SELF_HOSTED + ["generic", "openai", "gemini"])
 def test_extra_body_is_merged_last(server_type):
-    inference = params(top_p=0.9, tokens_to_generate=16,
-                       extra_body={"top_p": 0.5, "max_tokens": 99, "chat_template_kwargs": {"enable_thinking": False}})
+    inference = params(
+        top_p=0.9,
+        tokens_to_generate=16,
+        extra_body={"top_p": 0.5, "max_tokens": 99, "chat_template_kwargs": {"enable_thinking": False}},
+    )
     payload = backend(server_type, model="gpt-4o").build_request(MESSAGES, inference).payload
     assert payload["top_p"] == 0.5
     assert payload["max_tokens"] == 99
@@ -137,8 +166,9 @@ def test_extra_body_is_merged_last(server_type):
 
 
 def test_vllm_extra_body_overrides_its_own_defaults():
-    inference = params(endpoint_type="text", tokens_to_generate=8,
-                       extra_body={"skip_special_tokens": True, "top_k": 5, "min_p": 0.2})
+    inference = params(
+        endpoint_type="text", tokens_to_generate=8, extra_body={"skip_special_tokens": True, "top_k": 5, "min_p": 0.2}
+    )
     payload = backend("vllm").build_request("Q:", inference).payload
     assert payload["skip_special_tokens"] is True
     assert payload["top_k"] == 5
@@ -194,8 +224,14 @@ def test_prompt_shape_must_match_endpoint():
 
 def test_generic_sends_only_standard_fields_by_default():
     payload = backend("generic").build_request(MESSAGES, params(tokens_to_generate=10)).payload
-    assert payload == {"model": "my-model", "messages": MESSAGES, "temperature": 0.0, "top_p": 0.95, "seed": 0,
-                       "max_tokens": 10}
+    assert payload == {
+        "model": "my-model",
+        "messages": MESSAGES,
+        "temperature": 0.0,
+        "top_p": 0.95,
+        "seed": 0,
+        "max_tokens": 10,
+    }
 
 
 def test_generic_sends_extensions_only_when_set():
@@ -231,11 +267,20 @@ def test_hosted_payload_never_has_server_extensions(server_type, monkeypatch):
 
 
 def test_openai_chat_model_keeps_sampling():
-    payload = backend("openai", model="gpt-4o").build_request(
-        MESSAGES, params(temperature=0.3, tokens_to_generate=50, stop_phrases=["END"])
-    ).payload
-    assert payload == {"model": "gpt-4o", "messages": MESSAGES, "temperature": 0.3, "top_p": 0.95, "seed": 0,
-                       "max_tokens": 50, "stop": ["END"]}
+    payload = (
+        backend("openai", model="gpt-4o")
+        .build_request(MESSAGES, params(temperature=0.3, tokens_to_generate=50, stop_phrases=["END"]))
+        .payload
+    )
+    assert payload == {
+        "model": "gpt-4o",
+        "messages": MESSAGES,
+        "temperature": 0.3,
+        "top_p": 0.95,
+        "seed": 0,
+        "max_tokens": 50,
+        "stop": ["END"],
+    }
 
 
 @pytest.mark.parametrize("model", ["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-mini", "openai/o3-mini"])
@@ -333,8 +378,15 @@ def test_gemini_url_and_key(monkeypatch):
     assert gemini.headers() == {"Authorization": "Bearer gem-key"}
     request = gemini.build_request(MESSAGES, params(tokens_to_generate=10, reasoning_effort="low"))
     assert request.path == "/chat/completions"
-    assert request.payload == {"model": "gemini-2.5-flash", "messages": MESSAGES, "temperature": 0.0, "top_p": 0.95,
-                               "seed": 0, "max_tokens": 10, "reasoning_effort": "low"}
+    assert request.payload == {
+        "model": "gemini-2.5-flash",
+        "messages": MESSAGES,
+        "temperature": 0.0,
+        "top_p": 0.95,
+        "seed": 0,
+        "max_tokens": 10,
+        "reasoning_effort": "low",
+    }
 
 
 def test_gemini_missing_key_names_the_variable():
@@ -371,8 +423,16 @@ def test_megatron_root_url_and_text_request():
     megatron.validate(inference)
     request = megatron.build_request("Q: 1+1\nA:", inference)
     assert request.path == "/completions"
-    assert request.payload == {"model": "my-model", "prompt": "Q: 1+1\nA:", "temperature": 0.0, "top_p": 0.95,
-                               "seed": 0, "max_tokens": 64, "stop": ["<|eot|>"], "logprobs": 1}
+    assert request.payload == {
+        "model": "my-model",
+        "prompt": "Q: 1+1\nA:",
+        "temperature": 0.0,
+        "top_p": 0.95,
+        "seed": 0,
+        "max_tokens": 64,
+        "stop": ["<|eot|>"],
+        "logprobs": 1,
+    }
 
 
 def test_megatron_is_text_only():
@@ -380,8 +440,9 @@ def test_megatron_is_text_only():
         backend("megatron").validate(params())
 
 
-@pytest.mark.parametrize(("name", "value"), [("top_k", 1), ("min_p", 0.5), ("repetition_penalty", 1.5),
-                                             ("reasoning_effort", "low")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("top_k", 1), ("min_p", 0.5), ("repetition_penalty", 1.5), ("reasoning_effort", "low")]
+)
 def test_megatron_rejects_unsupported(name, value):
     with pytest.raises(ConfigError, match=f"inference.{name}"):
         backend("megatron").validate(params(endpoint_type="text", tokens_to_generate=8, **{name: value}))
@@ -391,20 +452,31 @@ def test_megatron_rejects_unsupported(name, value):
 
 
 def test_parse_chat_response_with_reasoning_tool_calls_and_logprobs():
-    tool_calls = [{"id": "call_1", "type": "function", "function": {"name": "calc", "arguments": "{\"x\": 2}"}}]
+    tool_calls = [{"id": "call_1", "type": "function", "function": {"name": "calc", "arguments": '{"x": 2}'}}]
     body = {
-        "choices": [{
-            "index": 0,
-            "finish_reason": "stop",
-            "message": {"role": "assistant", "content": "It is 4", "reasoning_content": "2+2=4",
-                        "tool_calls": tool_calls},
-            "logprobs": {"content": [
-                {"token": "It", "logprob": -0.1, "top_logprobs": [{"token": "It", "logprob": -0.1},
-                                                                  {"token": "The", "logprob": -2.4}]},
-                {"token": " is", "logprob": -0.2, "top_logprobs": [{"token": " is", "logprob": -0.2}]},
-                {"token": " 4", "logprob": -0.05, "top_logprobs": []},
-            ]},
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": "It is 4",
+                    "reasoning_content": "2+2=4",
+                    "tool_calls": tool_calls,
+                },
+                "logprobs": {
+                    "content": [
+                        {
+                            "token": "It",
+                            "logprob": -0.1,
+                            "top_logprobs": [{"token": "It", "logprob": -0.1}, {"token": "The", "logprob": -2.4}],
+                        },
+                        {"token": " is", "logprob": -0.2, "top_logprobs": [{"token": " is", "logprob": -0.2}]},
+                        {"token": " 4", "logprob": -0.05, "top_logprobs": []},
+                    ]
+                },
+            }
+        ],
         "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
     }
     result = backend("vllm").parse_response(body, params(top_logprobs=2))
@@ -420,8 +492,11 @@ def test_parse_chat_response_with_reasoning_tool_calls_and_logprobs():
 
 
 def test_parse_chat_response_minimal():
-    body = {"choices": [{"message": {"role": "assistant", "content": None, "reasoning": "thinking..."},
-                         "finish_reason": "length"}]}
+    body = {
+        "choices": [
+            {"message": {"role": "assistant", "content": None, "reasoning": "thinking..."}, "finish_reason": "length"}
+        ]
+    }
     result = backend("generic").parse_response(body, params())
     assert result.generation == ""
     assert result.reasoning_content == "thinking..."
@@ -429,14 +504,29 @@ def test_parse_chat_response_minimal():
     assert result.tokens is None and result.logprobs is None and result.top_logprobs is None
     assert result.stop_reason is None
     assert result.extra == {}
-    assert result.to_record() == {"generation": "", "finish_reason": "length", "num_generated_tokens": None,
-                                  "reasoning_content": "thinking..."}
+    assert result.to_record() == {
+        "generation": "",
+        "finish_reason": "length",
+        "num_generated_tokens": None,
+        "reasoning_content": "thinking...",
+    }
 
 
 def test_parse_chat_logprobs_of_sampled_tokens_only():
-    body = {"choices": [{"message": {"content": "ab"}, "finish_reason": "stop", "logprobs": {"content": [
-        {"token": "a", "logprob": -1.0, "top_logprobs": []}, {"token": "b", "logprob": -0.5, "top_logprobs": []},
-    ]}}]}
+    body = {
+        "choices": [
+            {
+                "message": {"content": "ab"},
+                "finish_reason": "stop",
+                "logprobs": {
+                    "content": [
+                        {"token": "a", "logprob": -1.0, "top_logprobs": []},
+                        {"token": "b", "logprob": -0.5, "top_logprobs": []},
+                    ]
+                },
+            }
+        ]
+    }
     result = backend("vllm").parse_response(body, params(top_logprobs=0))
     assert result.tokens == ["a", "b"] and result.logprobs == [-1.0, -0.5]
     assert result.top_logprobs is None
@@ -444,17 +534,19 @@ def test_parse_chat_logprobs_of_sampled_tokens_only():
 
 def test_parse_completion_response_with_logprobs():
     body = {
-        "choices": [{
-            "text": " 4\n\n",
-            "finish_reason": "stop",
-            "stop_reason": "Question:",
-            "logprobs": {
-                "tokens": [" 4", "\n\n"],
-                "token_logprobs": [-0.01, -0.3],
-                "top_logprobs": [{" 4": -0.01, " 5": -4.6}, {"\n\n": -0.3}],
-                "text_offset": [0, 2],
-            },
-        }],
+        "choices": [
+            {
+                "text": " 4\n\n",
+                "finish_reason": "stop",
+                "stop_reason": "Question:",
+                "logprobs": {
+                    "tokens": [" 4", "\n\n"],
+                    "token_logprobs": [-0.01, -0.3],
+                    "top_logprobs": [{" 4": -0.01, " 5": -4.6}, {"\n\n": -0.3}],
+                    "text_offset": [0, 2],
+                },
+            }
+        ],
         "usage": {"prompt_tokens": 20, "completion_tokens": 2},
     }
     result = backend("vllm").parse_response(body, params(endpoint_type="text", tokens_to_generate=8, top_logprobs=2))

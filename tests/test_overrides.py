@@ -22,17 +22,20 @@ def test_no_overrides_gives_the_defaults():
 
 
 def test_top_level_and_nested_keys():
-    cfg = build_config(GenerateConfig, [
-        "++input_file=data/in.jsonl",
-        "++server.server_type=sglang",
-        "++server.port=8001",
-        "++inference.temperature=0.7",
-        "++inference.tokens_to_generate=2048",
-        "++max_samples=10",
-        "++skip_filled=false",
-        "+random_seed=3",
-        "inference.endpoint_type=text",
-    ])
+    cfg = build_config(
+        GenerateConfig,
+        [
+            "++input_file=data/in.jsonl",
+            "++server.server_type=sglang",
+            "++server.port=8001",
+            "++inference.temperature=0.7",
+            "++inference.tokens_to_generate=2048",
+            "++max_samples=10",
+            "++skip_filled=false",
+            "+random_seed=3",
+            "inference.endpoint_type=text",
+        ],
+    )
     assert isinstance(cfg, GenerateConfig)
     assert isinstance(cfg.server, ServerConfig) and isinstance(cfg.inference, InferenceConfig)
     assert cfg.input_file == "data/in.jsonl"
@@ -68,11 +71,14 @@ def test_values_with_spaces():
 
 
 def test_dict_sub_keys():
-    cfg = build_config(GenerateConfig, [
-        "++inference.extra_body.top_k=20",
-        "++inference.extra_body.chat_template_kwargs={enable_thinking:false}",
-        "++chat_template_kwargs.reasoning_effort=high",
-    ])
+    cfg = build_config(
+        GenerateConfig,
+        [
+            "++inference.extra_body.top_k=20",
+            "++inference.extra_body.chat_template_kwargs={enable_thinking:false}",
+            "++chat_template_kwargs.reasoning_effort=high",
+        ],
+    )
     assert cfg.inference.extra_body == {"top_k": 20, "chat_template_kwargs": {"enable_thinking": False}}
     assert cfg.chat_template_kwargs == {"reasoning_effort": "high"}
 
@@ -148,13 +154,22 @@ def test_describe_config_lists_every_key_with_its_default():
     text = describe_config(GenerateConfig)
     lines = text.splitlines()
     assert lines[0] == "Keys (with defaults):"
-    for line in ["  ++input_file=''", "  ++server.port=5000", "  ++server.server_type='vllm'",
-                 "  ++inference.temperature=0.0", "  ++inference.stop_phrases=[]", "  ++inference.extra_body={}",
-                 "  ++inference.tokens_to_generate=None", "  ++chat_template_kwargs={}", "  ++skip_filled=True"]:
+    for line in [
+        "  ++input_file=''",
+        "  ++server.port=5000",
+        "  ++server.server_type='vllm'",
+        "  ++inference.temperature=0.0",
+        "  ++inference.stop_phrases=[]",
+        "  ++inference.extra_body={}",
+        "  ++inference.tokens_to_generate=None",
+        "  ++chat_template_kwargs={}",
+        "  ++skip_filled=True",
+    ]:
         assert line in lines
     assert "  ++server={" not in text  # nested configs are flattened
-    assert len(lines) - 1 == sum(1 for key, kind in config_keys(GenerateConfig).items()
-                                 if kind not in (ServerConfig, InferenceConfig))
+    assert len(lines) - 1 == sum(
+        1 for key, kind in config_keys(GenerateConfig).items() if kind not in (ServerConfig, InferenceConfig)
+    )
 
 
 # ---------------------------------------------------------------- registry
@@ -201,21 +216,25 @@ def test_did_you_mean():
 def plugin_package(tmp_path, monkeypatch):
     """A registry module and a plugin package on sys.path; removed from sys.modules afterwards."""
     names = ("lazy_widget_registry", "lazy_widget_plugins", "lazy_widget_plugins.alpha", "lazy_widget_plugins.beta")
-    (tmp_path / "lazy_widget_registry.py").write_text(textwrap.dedent("""
+    (tmp_path / "lazy_widget_registry.py").write_text(
+        textwrap.dedent("""
         from nemo_skills.utils.registry import Registry
         WIDGETS = Registry("widget", ["lazy_widget_plugins"])
-    """))
+    """)
+    )
     package = tmp_path / "lazy_widget_plugins"
     package.mkdir()
     (package / "__init__.py").write_text("")
     for name in ("alpha", "beta"):
-        (package / f"{name}.py").write_text(textwrap.dedent(f"""
+        (package / f"{name}.py").write_text(
+            textwrap.dedent(f"""
             from lazy_widget_registry import WIDGETS
 
             @WIDGETS.register("{name}")
             class Widget:
                 pass
-        """))
+        """)
+        )
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     yield
@@ -237,3 +256,12 @@ def test_registry_lookup_of_unknown_name_also_loads(plugin_package):
     registry_module = importlib.import_module("lazy_widget_registry")
     with pytest.raises(ConfigError, match="Did you mean 'alpha'.*Valid: alpha, beta"):
         registry_module.WIDGETS.get("alpah")
+
+
+def test_unquoted_comma_is_refused_not_turned_into_a_sweep():
+    from nemo_skills.inference.generate import GenerateConfig
+
+    with pytest.raises(ConfigError, match="unquoted comma"):
+        build_config(GenerateConfig, ["++system_message=Be terse, please."])
+    cfg = build_config(GenerateConfig, ["++system_message='Be terse, please.'"])
+    assert cfg.system_message == "Be terse, please."

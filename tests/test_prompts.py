@@ -46,14 +46,14 @@ def test_generic_default_chat_has_system_message():
 
 def test_generic_math_without_examples():
     prompt = Prompt.from_names("generic/math")
-    assert prompt.fill({"problem": "What is 1+1?"}) == [
-        {"role": "user", "content": MATH_INSTRUCTION + "What is 1+1?"}
-    ]
+    assert prompt.fill({"problem": "What is 1+1?"}) == [{"role": "user", "content": MATH_INSTRUCTION + "What is 1+1?"}]
 
 
 def test_generic_math_with_a_small_example_set_exact(tmp_path):
-    examples = write_yaml(tmp_path / "two.yaml", '- {problem: "1+2?", solution: "\\\\boxed{3}"}\n'
-                                                 '- {problem: "2*3?", solution: "It is \\\\boxed{6}."}\n')
+    examples = write_yaml(
+        tmp_path / "two.yaml",
+        '- {problem: "1+2?", solution: "\\\\boxed{3}"}\n- {problem: "2*3?", solution: "It is \\\\boxed{6}."}\n',
+    )
     prompt = Prompt.from_names("generic/math", examples_type=examples)
     assert user_text(prompt, {"problem": "5-1?"}) == (
         MATH_INSTRUCTION
@@ -79,8 +79,10 @@ def test_generic_math_with_gsm8k_examples():
 
 
 def test_examples_type_from_the_prompt_config(tmp_path):
-    config = write_yaml(tmp_path / "p.yaml", "user: '{examples}Q: {problem}'\nfew_shot_examples:\n"
-                                             "  examples_type: gsm8k\n  template: '[{solution}]'\n")
+    config = write_yaml(
+        tmp_path / "p.yaml",
+        "user: '{examples}Q: {problem}'\nfew_shot_examples:\n  examples_type: gsm8k\n  template: '[{solution}]'\n",
+    )
     text = user_text(Prompt.from_names(config), {"problem": "x"})
     assert text.startswith("[Each box holds 4 muffins")
     assert text.endswith("\\boxed{6}.]Q: x")
@@ -100,8 +102,10 @@ def test_system_message_override():
     prompt = Prompt.from_names("generic/default-chat", system_message="Answer in French.")
     assert prompt.fill({"problem": "Hi"})[0] == {"role": "system", "content": "Answer in French."}
     added = Prompt.from_names("generic/default", system_message="Be terse.")
-    assert added.fill({"problem": "Hi"}) == [{"role": "system", "content": "Be terse."},
-                                             {"role": "user", "content": "Hi"}]
+    assert added.fill({"problem": "Hi"}) == [
+        {"role": "system", "content": "Be terse."},
+        {"role": "user", "content": "Hi"},
+    ]
     removed = Prompt.from_names("generic/default-chat", system_message="")
     assert removed.fill({"problem": "Hi"}) == [{"role": "user", "content": "Hi"}]
 
@@ -192,8 +196,10 @@ def test_code_tags_in_examples_llama3():
 
 def test_code_tags_default_to_markdown():
     text = user_text(Prompt.from_names("generic/math", examples_type="math_code"), {"problem": "P"})
-    assert "Let me compute it.\n```python\nprint(sum(i * i for i in range(1, 11)))\n```\n```output\n385\n```\n" \
-           "The sum is \\boxed{385}." in text
+    assert (
+        "Let me compute it.\n```python\nprint(sum(i * i for i in range(1, 11)))\n```\n```output\n385\n```\n"
+        "The sum is \\boxed{385}." in text
+    )
     assert "{code_" not in text
 
 
@@ -227,8 +233,9 @@ def retrieval_prompt(tmp_path: Path, **few_shot) -> Prompt:
     path.write_text("".join(json.dumps(entry) + "\n" for entry in RETRIEVAL_ENTRIES))
     config = PromptConfig(
         user="{examples}Now: {problem}",
-        few_shot_examples=FewShotConfig(template="<{solution}>", retrieval_field="problem",
-                                        retrieval_file=str(path), **few_shot),
+        few_shot_examples=FewShotConfig(
+            template="<{solution}>", retrieval_field="problem", retrieval_file=str(path), **few_shot
+        ),
     )
     return Prompt(config)
 
@@ -259,16 +266,20 @@ def test_bm25_max_retrieved_chars_filter(tmp_path):
 
 
 def test_bm25_max_retrieved_chars_field(tmp_path):
-    prompt = retrieval_prompt(tmp_path, retrieved_entries=4, retrieved_few_shots=2, max_retrieved_chars=2,
-                              max_retrieved_chars_field="solution")
+    prompt = retrieval_prompt(
+        tmp_path,
+        retrieved_entries=4,
+        retrieved_few_shots=2,
+        max_retrieved_chars=2,
+        max_retrieved_chars_field="solution",
+    )
     assert user_text(prompt, {"problem": "apples oranges bananas grapes"}) == (
         "<s2><s1>Now: apples oranges bananas grapes"
     )
 
 
 def test_bm25_randomized_order_is_seeded(tmp_path):
-    prompt = retrieval_prompt(tmp_path, retrieved_entries=10, retrieved_few_shots=3,
-                              randomize_retrieved_entries=True)
+    prompt = retrieval_prompt(tmp_path, retrieved_entries=10, retrieved_few_shots=3, randomize_retrieved_entries=True)
     row = {"problem": "apples oranges bananas grapes"}
     orders = {user_text(prompt, row, seed=seed) for seed in range(20)}
     assert all(sorted(text[:12]) == sorted("<s1><s2><s3>") for text in orders)
@@ -283,8 +294,12 @@ def test_bm25_retrieval_field_is_a_required_slot(tmp_path):
 
 def test_bm25_file_errors(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
-        Prompt(PromptConfig(user="{q}", few_shot_examples=FewShotConfig(retrieval_field="q",
-                                                                        retrieval_file=str(tmp_path / "no.jsonl"))))
+        Prompt(
+            PromptConfig(
+                user="{q}",
+                few_shot_examples=FewShotConfig(retrieval_field="q", retrieval_file=str(tmp_path / "no.jsonl")),
+            )
+        )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"q": "a"}\n{"other": "b"}\n')
     with pytest.raises(ConfigError, match="lacks field 'q' on line 2"):
@@ -320,16 +335,19 @@ def save_tiny_tokenizer(path: Path, chat_template: str | None) -> str:
 
 def test_chat_template_renderer(tmp_path):
     renderer = ChatTemplateRenderer(save_tiny_tokenizer(tmp_path / "tok", CHAT_TEMPLATE))
-    messages = [{"role": "system", "content": "You are a helpful assistant."},
-                {"role": "user", "content": "What is two plus two?"}]
+    messages = [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "What is two plus two?"},
+    ]
     assert renderer.render(messages) == (
         "<s><|system|>\nYou are a helpful assistant.<|end|>\n<|user|>\nWhat is two plus two?<|end|>\n<|assistant|>\n"
     )
 
 
 def test_chat_template_kwargs_reach_the_template(tmp_path):
-    renderer = ChatTemplateRenderer(save_tiny_tokenizer(tmp_path / "tok", CHAT_TEMPLATE),
-                                    chat_template_kwargs={"enable_thinking": False})
+    renderer = ChatTemplateRenderer(
+        save_tiny_tokenizer(tmp_path / "tok", CHAT_TEMPLATE), chat_template_kwargs={"enable_thinking": False}
+    )
     rendered = renderer.render([{"role": "user", "content": "hi"}])
     assert rendered == "<s><|user|>\nhi<|end|>\n<|assistant|>\n<think></think>"
 

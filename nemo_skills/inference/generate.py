@@ -16,7 +16,14 @@ from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing generic
 
 from nemo_skills.errors import ConfigError, InputError, NemoSkillsError
 from nemo_skills.inference.model.config import InferenceConfig, ServerConfig
-from nemo_skills.inference.output_files import chunk_bounds, chunk_output_file, is_done, mark_done, merge_chunks
+from nemo_skills.inference.output_files import (
+    chunk_bounds,
+    chunk_output_file,
+    done_marker,
+    is_done,
+    mark_done,
+    merge_chunks,
+)
 from nemo_skills.inference.resume import ProgressFile, input_hash
 from nemo_skills.utils.jsonl import JsonlRow, read_jsonl_rows
 
@@ -78,12 +85,9 @@ class GenerationTask:
 
     def __init__(self, cfg: GenerateConfig):
         self.cfg = cfg
-        validate_config(cfg)
+        check_config(cfg)
         if cfg.random_seed is not None:
             cfg.inference.random_seed = cfg.random_seed
-        from nemo_skills.inference.model.backend import get_backend
-
-        get_backend(cfg.server).validate(cfg.inference)  # bad sampling settings fail before any work
         chunked = cfg.num_chunks is not None
         self.output_file = chunk_output_file(cfg.output_file, cfg.chunk_id) if chunked else Path(cfg.output_file)
         self.prompt = self._setup_prompt()
@@ -171,9 +175,8 @@ class GenerationTask:
             return GenerationSummary(self.output_file, 0, 0, 0, already_done=True)
         self.output_file.parent.mkdir(parents=True, exist_ok=True)
         progress = ProgressFile(self.output_file)
-        if not cfg.skip_filled:
-            progress.remove()
-            Path(f"{self.output_file}.done").unlink(missing_ok=True)
+        if not cfg.skip_filled and not cfg.dry_run:
+            self._start_over(progress)
         rows, positions = self.load_rows()
         hashes = {position: input_hash(rows[position].raw) for position in positions}
         finished = progress.load(hashes)
@@ -215,6 +218,12 @@ class GenerationTask:
         if cfg.num_chunks is not None and cfg.merge_chunks:
             merge_chunks(cfg.output_file, cfg.num_chunks)
         return summary
+
+    def _start_over(self, progress: ProgressFile) -> None:
+        progress.remove()
+        done_marker(self.output_file).unlink(missing_ok=True)
+        if self.cfg.num_chunks is not None:  # the merged file is rebuilt once every chunk is done again
+            done_marker(self.cfg.output_file).unlink(missing_ok=True)
 
     def _print_dry_run(self, rows: list[JsonlRow], positions: list[int], pending: list[int]) -> None:
         print(
@@ -307,6 +316,21 @@ def validate_config(cfg: GenerateConfig) -> None:
         raise ConfigError("++max_concurrent_requests must be at least 1.")
     if Path(cfg.input_file).resolve() == Path(cfg.output_file).resolve():
         raise ConfigError("++output_file must differ from ++input_file.")
+
+
+def check_config(cfg: GenerateConfig) -> None:
+    """Everything that can be checked without the data or the server: run it before starting anything."""
+    from nemo_skills.inference.model.backend import get_backend
+    from nemo_skills.prompt.config import load_code_tags, load_prompt_config
+
+    validate_config(cfg)
+    if cfg.server.transport not in ("aiohttp", "litellm"):
+        raise ConfigError(f"++server.transport must be aiohttp or litellm, got {cfg.server.transport!r}.")
+    get_backend(cfg.server).validate(cfg.inference)
+    if cfg.prompt_config:
+        load_prompt_config(cfg.prompt_config)
+    if cfg.code_tags:
+        load_code_tags(cfg.code_tags)
 
 
 def generate(cfg: GenerateConfig) -> GenerationSummary:

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nemo_skills.errors import ConfigError
+from nemo_skills.errors import ConfigError, NemoSkillsError
 from nemo_skills.pipeline import options
 from nemo_skills.pipeline.cli import EXTRA_ARGS, app
 
@@ -102,10 +102,11 @@ def pending_tasks(plan: GenerationPlan) -> list[tuple[Optional[int], Optional[in
 
 def run_generation(plan: GenerationPlan) -> list[Path]:
     """Run every unfinished task of `plan`, starting (and stopping) a local server when one is asked for."""
-    from nemo_skills.inference.generate import GenerateConfig
-    from nemo_skills.utils.overrides import validate_overrides
+    from nemo_skills.inference.generate import GenerateConfig, check_config
+    from nemo_skills.utils.overrides import build_config
 
-    validate_overrides(GenerateConfig, plan.overrides)
+    for seed, chunk in plan.tasks():  # every task's full config is checked before a server starts
+        check_config(build_config(GenerateConfig, plan.task_overrides(seed, chunk, "http://127.0.0.1:1/v1")))
     self_hosted = plan.server_gpus is not None and plan.server_address is None
     if self_hosted and not plan.model:
         raise ConfigError("--server_gpus starts a server, which needs --model.")
@@ -145,15 +146,32 @@ def _run_tasks(plan: GenerationPlan, pending: list, base_url: str, log_dir: Path
     for seed, chunk in pending:
         argv = [sys.executable, "-m", "nemo_skills.inference.generate", *plan.task_overrides(seed, chunk, base_url)]
         name = plan.output_file(seed).stem + (f"_chunk{chunk}" if chunk is not None else "")
-        LOG.info("Generating %s", name)
-        completed = subprocess.run(argv, check=False)
-        if completed.returncode != 0:
-            raise ConfigError(
-                f"Generation task {name} failed (exit code {completed.returncode}); see the output "
-                f"above. Re-run the same command to resume: finished samples are kept."
+        log_file = log_dir / f"{name}.log"
+        LOG.info("Generating %s (log: %s)", name, log_file)
+        returncode = run_logged(argv, log_file)
+        if returncode != 0:
+            raise TaskFailedError(
+                f"Generation task {name} failed (exit code {returncode}); log: {log_file}. Re-run the same command "
+                "to resume: finished samples are kept."
             )
         outputs.append(plan.output_file(seed))
     return outputs
+
+
+class TaskFailedError(NemoSkillsError):
+    """A job component exited with an error."""
+
+
+def run_logged(argv: list[str], log_file: Path) -> int:
+    """Run argv with its output both on this terminal and in log_file (progress bars included)."""
+    with log_file.open("ab") as log, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read1(65536):
+            log.write(chunk)
+            log.flush()
+            sys.stderr.buffer.write(chunk)
+            sys.stderr.buffer.flush()
+    return proc.returncode
 
 
 def _print_plan(plan: GenerationPlan, pending: list, self_hosted: bool) -> None:
@@ -177,6 +195,7 @@ def generate_command(
     server_args: options.ServerArgs = "",
     server_port: options.ServerPort = None,
     server_python: options.ServerPython = None,
+    server_wait_s: options.ServerWait = 600.0,
     num_random_seeds: Annotated[Optional[int], typer.Option("--num_random_seeds", help="Seeds 0..N-1.")] = None,
     random_seeds: Annotated[Optional[str], typer.Option("--random_seeds", help="e.g. 0,1,2 or 0..3")] = None,
     num_chunks: Annotated[Optional[int], typer.Option("--num_chunks", help="Split the input in N chunks.")] = None,
@@ -205,6 +224,7 @@ def generate_command(
         server_args=server_args,
         server_port=server_port,
         server_python=server_python,
+        server_wait_s=server_wait_s,
         random_seeds=seeds,
         num_chunks=num_chunks,
         chunk_ids=parse_int_list(chunk_ids),

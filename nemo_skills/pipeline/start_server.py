@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+from typing import Annotated
+
+import typer
 
 from nemo_skills.pipeline import options
 from nemo_skills.pipeline.cli import app
@@ -14,12 +17,12 @@ from nemo_skills.pipeline.cli import app
 def start_server_command(
     model: options.Model,
     server_type: options.ServerType = "vllm",
-    server_gpus: options.ServerGpus = 0,
+    server_gpus: Annotated[int, typer.Option("--server_gpus", help="GPUs for the server (0: CPU).")] = 0,
     server_args: options.ServerArgs = "",
     server_port: options.ServerPort = None,
     server_python: options.ServerPython = None,
     server_wait_s: options.ServerWait = 600.0,
-    log_file: str = "server.log",
+    log_file: Annotated[str, typer.Option("--log_file", help="Where the server's output goes.")] = "server.log",
 ) -> None:
     """Start a model server, wait until it answers, print its URL and keep it running until Ctrl-C."""
     from pathlib import Path

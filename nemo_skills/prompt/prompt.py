@@ -43,7 +43,9 @@ class Prompt:
                 raise ConfigError("few_shot_examples.retrieval_field needs few_shot_examples.retrieval_file.")
             self._retriever = BM25Retriever(few_shot.retrieval_file, few_shot.retrieval_field)
             self.slots.add(few_shot.retrieval_field)
-        if self.examples_type and "{" not in self.examples_type:
+        if self.examples_type and "{" in self.examples_type:
+            self.slots |= template_slots(self.examples_type)  # e.g. examples_type=math_{topic}
+        elif self.examples_type:
             load_examples(self.examples_type)  # fail now, not on the first row
 
     @classmethod
@@ -93,11 +95,19 @@ class ChatTemplateRenderer:
         except (OSError, ValueError) as error:
             raise ConfigError(f"Cannot load tokenizer from {tokenizer_path!r} (set ++tokenizer): {error}") from None
         self.chat_template_kwargs = dict(chat_template_kwargs or {})
+        # Servers tokenize a text prompt with the tokenizer's special tokens; a template that already starts with
+        # BOS would then give the model two. Drop the template's own BOS when the tokenizer adds one itself.
+        bos_id = self.tokenizer.bos_token_id
+        ids = self.tokenizer("a")["input_ids"]
+        self._strip_bos = self.tokenizer.bos_token if bos_id is not None and ids[:1] == [bos_id] else None
 
     def render(self, messages: Messages) -> str:
         if self.tokenizer.chat_template is None:
-            bos = self.tokenizer.bos_token or ""
+            bos = "" if self._strip_bos else self.tokenizer.bos_token or ""  # the server adds it otherwise
             return bos + "\n\n".join(message["content"] for message in messages)
-        return self.tokenizer.apply_chat_template(
+        text = self.tokenizer.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs
         )
+        if self._strip_bos and text.startswith(self._strip_bos):
+            text = text[len(self._strip_bos) :]
+        return text

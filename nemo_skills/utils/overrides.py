@@ -65,6 +65,11 @@ def build_config(config_cls: type[T], overrides: Sequence[str]) -> T:
     parser = OverridesParser.create()
     try:
         for parsed in parser.parse_overrides(list(overrides)):
+            if parsed.is_sweep_override():
+                raise ConfigError(
+                    f"Override {parsed.input_line} has an unquoted comma, which means a sweep; quote the value: "
+                    f"++{parsed.key_or_group}='...'"
+                )
             try:
                 OmegaConf.update(config, parsed.key_or_group, parsed.value(), merge=True)
             except OmegaConfBaseException as error:  # name the culprit: OmegaConf's first line does not

