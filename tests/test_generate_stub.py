@@ -280,3 +280,29 @@ def test_examples_type_slot_missing_from_a_row_fails_before_requests(tmp_path, s
     cfg = config(tmp_path, stub.base_url, count=2, examples_type="{topic}")
     with pytest.raises(InputError, match="no field 'topic'"):
         generate(cfg)
+
+
+def test_chat_template_kwargs_travel_with_chat_requests(tmp_path):
+    from nemo_skills.inference.generate import GenerationTask
+
+    cfg = config(tmp_path, "http://127.0.0.1:1/v1", chat_template_kwargs={"enable_thinking": False})
+    GenerationTask(cfg)
+    assert cfg.inference.extra_body == {"chat_template_kwargs": {"enable_thinking": False}}
+    twice = config(
+        tmp_path,
+        "http://127.0.0.1:1/v1",
+        chat_template_kwargs={"a": 1},
+        inference=InferenceConfig(extra_body={"chat_template_kwargs": {"a": 2}}),
+    )
+    with pytest.raises(ConfigError, match="once"):
+        GenerationTask(twice)
+
+
+def test_openai_messages_system_override():
+    from nemo_skills.inference.generate import openai_messages
+
+    rows = [{"role": "system", "content": "old"}, {"role": "user", "content": "q"}]
+    assert openai_messages(rows, "new", "")[0] == {"role": "system", "content": "new"}
+    assert openai_messages(rows, "", "") == [{"role": "user", "content": "q"}]
+    assert openai_messages(rows[1:], None, " A:") == [{"role": "user", "content": "q A:"}]
+    assert rows[0]["content"] == "old"  # the row itself is not modified

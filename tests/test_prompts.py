@@ -361,3 +361,12 @@ def test_tokenizer_without_chat_template_gets_bos_and_contents(tmp_path):
 def test_missing_tokenizer_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="Cannot load tokenizer"):
         ChatTemplateRenderer(str(tmp_path / "no-such-tokenizer"))
+
+
+def test_code_tags_fill_the_user_template(tmp_path):
+    from nemo_skills.prompt.config import PromptConfig, load_code_tags
+    from nemo_skills.prompt.prompt import Prompt
+
+    prompt = Prompt(PromptConfig(user="{problem} Use {code_begin}...{code_end}"), load_code_tags("llama3"))
+    assert prompt.missing_fields({"problem": "p"}) == []
+    assert prompt.fill({"problem": "p"})[-1]["content"] == "p Use <|python_tag|>...<|eom_id|>"

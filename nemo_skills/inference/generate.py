@@ -88,6 +88,11 @@ class GenerationTask:
         check_config(cfg)
         if cfg.random_seed is not None:
             cfg.inference.random_seed = cfg.random_seed
+        if cfg.chat_template_kwargs and cfg.inference.endpoint_type == "chat":
+            # the chat endpoint renders the template on the server (vLLM and SGLang take these per request)
+            if "chat_template_kwargs" in cfg.inference.extra_body:
+                raise ConfigError("Give chat_template_kwargs once: in ++chat_template_kwargs or in extra_body.")
+            cfg.inference.extra_body = {**cfg.inference.extra_body, "chat_template_kwargs": cfg.chat_template_kwargs}
         chunked = cfg.num_chunks is not None
         self.output_file = chunk_output_file(cfg.output_file, cfg.chunk_id) if chunked else Path(cfg.output_file)
         self.prompt = self._setup_prompt()
@@ -287,10 +292,10 @@ class GenerationTask:
 
 def openai_messages(messages: list[dict[str, Any]], system_message: str | None, suffix: str) -> list[dict[str, Any]]:
     messages = [dict(message) for message in messages]
-    if system_message is not None:
+    if system_message is not None:  # replaces the row's system message; an empty one removes it
         if messages and messages[0].get("role") == "system":
-            messages[0]["content"] = system_message
-        else:
+            messages.pop(0)
+        if system_message:
             messages.insert(0, {"role": "system", "content": system_message})
     if suffix:
         last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)

@@ -56,9 +56,10 @@ class ProgressFile:
                 position = record[POSITION_KEY]
             except (ValueError, KeyError, TypeError):
                 break
-            if expected_hashes.get(position) == record.get(INPUT_HASH_KEY):
+            expected = expected_hashes.get(position)
+            if expected == record.get(INPUT_HASH_KEY):
                 self._offsets[position] = (offset, len(line))
-            else:
+            elif expected is not None:  # positions outside this run (e.g. a smaller max_samples) are not stale
                 stale += 1
             offset += len(line)
         if offset < len(data):

@@ -36,7 +36,7 @@ class Prompt:
         self.prompt_suffix = prompt_suffix
         few_shot = config.few_shot_examples
         self.examples_type = examples_type or few_shot.examples_type
-        self.slots = template_slots(config.user) - {"examples"}
+        self.slots = template_slots(config.user) - {"examples"} - set(CodeTags.model_fields)
         self._retriever = None
         if few_shot.retrieval_field:
             if not few_shot.retrieval_file:
@@ -78,7 +78,8 @@ class Prompt:
 
     def fill(self, row: dict[str, Any], seed: int = 0) -> Messages:
         """The chat messages for one row. Raises KeyError naming a slot the row lacks."""
-        user = self.config.user.format(**{**row, "examples": self.examples_text(row, seed)}) + self.prompt_suffix
+        fields = {**self.code_tags.model_dump(), **row, "examples": self.examples_text(row, seed)}
+        user = self.config.user.format(**fields) + self.prompt_suffix
         messages: Messages = [{"role": "system", "content": self.system}] if self.system else []
         messages.append({"role": "user", "content": user})
         return messages

@@ -111,8 +111,15 @@ class LiteLLMTransport:
         kwargs["model"] = "openai/" + kwargs["model"]
         call = litellm.acompletion if "messages" in kwargs else litellm.atext_completion
         try:
+            extra_headers = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "authorization")}
             response = await call(
-                api_base=base_url, api_key=self._api_key, timeout=timeout, max_retries=0, extra_body=payload, **kwargs
+                api_base=base_url,
+                api_key=self._api_key,
+                timeout=timeout,
+                max_retries=0,
+                extra_body=payload,
+                extra_headers=extra_headers or None,
+                **kwargs,
             )
         except (
             litellm.RateLimitError,

@@ -47,7 +47,9 @@ class GenericBackend(ModelBackend):
     def sampling_fields(self, params: InferenceConfig, chat: bool) -> dict[str, Any]:
         fields = super().sampling_fields(params, chat)
         defaults = InferenceConfig()
-        for name in ("top_k", "min_p", "repetition_penalty"):
+        if params.top_k > 0:
+            fields["top_k"] = params.top_k
+        for name in ("min_p", "repetition_penalty"):
             if getattr(params, name) != getattr(defaults, name):
                 fields[name] = getattr(params, name)
         return {**fields, **params.extra_body}
