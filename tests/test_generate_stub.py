@@ -306,3 +306,19 @@ def test_openai_messages_system_override():
     assert openai_messages(rows, "", "") == [{"role": "user", "content": "q"}]
     assert openai_messages(rows[1:], None, " A:") == [{"role": "user", "content": "q A:"}]
     assert rows[0]["content"] == "old"  # the row itself is not modified
+
+
+def test_run_record_describes_the_run(tmp_path, stub):
+    cfg = config(tmp_path, stub.base_url, count=3, inference=InferenceConfig(temperature=0.5))
+    generate(cfg)
+    record = json.loads(Path(f"{cfg.output_file}.run.json").read_text())
+    assert record["kind"] == "generation" and record["record_version"] == 1
+    assert record["config"]["inference"]["temperature"] == 0.5
+    assert record["config"]["server"]["base_url"] == stub.base_url
+    assert record["summary"]["num_generated"] == 3
+    rebuilt = GenerateConfig(
+        **{k: v for k, v in record["config"].items() if k not in ("server", "inference")},
+        server=ServerConfig(**record["config"]["server"]),
+        inference=InferenceConfig(**record["config"]["inference"]),
+    )
+    assert rebuilt == cfg

@@ -201,9 +201,6 @@ class GenerationTask:
         if pending:
             retries = asyncio.run(self._generate_all(rows, pending, hashes, progress))
         elapsed = time.time() - start
-        progress.finalize(positions)
-        mark_done(self.output_file)
-        progress.remove()
         summary = GenerationSummary(
             self.output_file,
             len(positions),
@@ -212,6 +209,10 @@ class GenerationTask:
             elapsed_s=elapsed,
             retries=retries,
         )
+        progress.finalize(positions)
+        write_run_record(self.cfg, summary)
+        mark_done(self.output_file)
+        progress.remove()
         LOG.info(
             "Wrote %s: %d rows (%d generated at %.1f req/s, %d retries)",
             self.output_file,
@@ -288,6 +289,37 @@ class GenerationTask:
         base_url = get_backend(self.cfg.server).base_url()
         root = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
         wait_for_server(root, timeout_s=self.cfg.server_wait_timeout_s)
+
+
+def write_run_record(cfg: GenerateConfig, summary: GenerationSummary) -> Path:
+    """`<output>.run.json`: what produced the file (config, versions, figures), to rebuild or audit the run."""
+    import dataclasses
+    import json
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package_version = version("nemo_skills")
+    except PackageNotFoundError:
+        package_version = "unknown"
+    record = {
+        "record_version": 1,
+        "kind": "generation",
+        "nemo_skills_version": package_version,
+        "python_version": platform.python_version(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "config": dataclasses.asdict(cfg),
+        "summary": {
+            "num_rows": summary.num_rows,
+            "num_generated": summary.num_generated,
+            "num_resumed": summary.num_resumed,
+            "elapsed_s": round(summary.elapsed_s, 3),
+            "retries": summary.retries,
+        },
+    }
+    path = Path(f"{summary.output_file}.run.json")
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
 
 
 def openai_messages(messages: list[dict[str, Any]], system_message: str | None, suffix: str) -> list[dict[str, Any]]:
