@@ -27,7 +27,6 @@ torch.distributed convention); Slurm sets ``SLURM_PROCID`` itself.
 
 from __future__ import annotations
 
-import difflib
 import re
 import shlex
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from nemo_skills.errors import ConfigError
+from nemo_skills.utils.registry import Registry
 
 NODE_RANK = "${SLURM_PROCID}"
 MASTER_ADDR = "${MASTER_ADDR}"
@@ -96,39 +96,25 @@ class ServerCommand:
 
 
 Builder = Callable[[ServerLaunchSpec], ServerCommand]
-_BUILDERS: dict[str, Builder] = {}
+# builders live in this module; third-party launchers join through the entry-point group
+SERVER_LAUNCHERS: Registry[Builder] = Registry("self-hosted server type", [], "nemo_skills.server_launchers")
 
 
 def server_command(server_type: str) -> Callable[[Builder], Builder]:
     """Register ``builder`` as the command builder of ``server_type``."""
-
-    def register(builder: Builder) -> Builder:
-        if server_type in _BUILDERS:
-            raise ValueError(f"server type {server_type!r} is already registered")
-        _BUILDERS[server_type] = builder
-        return builder
-
-    return register
+    return SERVER_LAUNCHERS.register(server_type)
 
 
 def server_types() -> list[str]:
-    return sorted(_BUILDERS)
+    return SERVER_LAUNCHERS.names()
 
 
 def build_server_command(spec: ServerLaunchSpec) -> ServerCommand:
-    builder = _BUILDERS.get(spec.server_type)
-    if builder is None:
-        raise ServerSpecError(_unknown_type_message(spec.server_type))
+    try:
+        builder = SERVER_LAUNCHERS.get(spec.server_type)
+    except ConfigError as error:
+        raise ServerSpecError(str(error)) from None
     return builder(spec)
-
-
-def _unknown_type_message(server_type: str) -> str:
-    valid = server_types()
-    message = f"Unknown server type {server_type!r}."
-    close = difflib.get_close_matches(server_type, valid, n=1)
-    if close:
-        message += f" Did you mean {close[0]!r}?"
-    return f"{message} Valid server types: {', '.join(valid)}."
 
 
 def to_shell(argv: list[str]) -> str:
