@@ -363,7 +363,11 @@ def check_config(cfg: GenerateConfig) -> None:
     validate_config(cfg)
     if cfg.server.transport not in ("aiohttp", "litellm"):
         raise ConfigError(f"++server.transport must be aiohttp or litellm, got {cfg.server.transport!r}.")
+    if cfg.server.transport == "litellm" and cfg.server.server_type == "azureopenai":
+        raise ConfigError("Azure OpenAI needs the default transport (its api-version query is lost through litellm).")
     get_backend(cfg.server).validate(cfg.inference)
+    if cfg.chat_template_kwargs and "chat_template_kwargs" in cfg.inference.extra_body:
+        raise ConfigError("Give chat_template_kwargs once: in ++chat_template_kwargs or in extra_body.")
     if cfg.prompt_config:
         load_prompt_config(cfg.prompt_config)
     if cfg.code_tags:

@@ -48,6 +48,7 @@ def merge_chunks(output_file: str | Path, num_chunks: int, remove_chunks: bool =
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if is_done(output_file):
+            lock_path.unlink(missing_ok=True)  # safe: whoever takes this lock next sees the merge done
             return True
         chunks = [chunk_output_file(output_file, chunk_id) for chunk_id in range(num_chunks)]
         missing = [str(chunk) for chunk in chunks if not is_done(chunk)]

@@ -129,7 +129,7 @@ class LiteLLMTransport:
             litellm.Timeout,
         ) as error:
             raise RetriableError(f"{type(error).__name__}: {error}") from None
-        except litellm.APIError as error:
+        except Exception as error:  # 4xx and the rest: the server refused, retrying cannot help
             raise FatalRequestError(f"{type(error).__name__}: {error}") from None
         return response.model_dump()
 

@@ -41,7 +41,7 @@ def server_python(server_type: str, requested: str | None, num_gpus: int = 0) ->
         f"{module} is not installed in this environment. Pass --server_python /path/to/venv/bin/python"
         + (
             ", or provision vLLM for CPU: python -m nemo_skills.inference.server.vllm_cpu_env"
-            if module == "vllm"
+            if module == "vllm" and num_gpus == 0
             else "."
         )
     )
