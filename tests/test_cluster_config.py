@@ -82,7 +82,7 @@ def test_env_resolution():
 
 
 def test_mounts_resolve_and_map_paths(tmp_path):
-    cfg = ClusterConfig(executor="local", mounts=["{DATA}:/data", "/models:/models"])
+    cfg = ClusterConfig(executor="local", mounts=["{DATA}:/data", "/models:/models"], containers={"x": "img"})
     environ = {"DATA": str(tmp_path)}
     assert cfg.container_path(str(tmp_path / "x" / "f.jsonl"), environ) == "/data/x/f.jsonl"
     with pytest.raises(ConfigError, match="not under any mount"):

@@ -126,8 +126,8 @@ class ClusterConfig(_Strict):
         return resolved
 
     def container_path(self, host_path: str, environ: dict[str, str] | None = None) -> str:
-        """Where a host path is seen inside containers (identity for `none`)."""
-        if self.executor == "none":
+        """Where a host path is seen inside containers (identity for `none` and for configs without containers)."""
+        if self.executor == "none" or not self.containers:
             return host_path
         for mount in self.resolved_mounts(environ):
             source = mount.source.rstrip("/")

@@ -38,7 +38,7 @@ from nemo_skills.utils.registry import Registry
 
 NODE_RANK = "${SLURM_PROCID}"
 MASTER_ADDR = "${MASTER_ADDR}"
-PLACEHOLDER_VARS = ("SLURM_PROCID", "MASTER_ADDR")
+PLACEHOLDER_VARS = ("SLURM_PROCID", "MASTER_ADDR", r"NEMO_SKILLS_HET_HOST_\d+")  # the last: hosts of het groups
 _PLACEHOLDER_RE = re.compile(r"\$\{(" + "|".join(PLACEHOLDER_VARS) + r")\}")
 
 # SGLang opens ZMQ sockets on dist_init_port + 1 ... + 6, so the default rendezvous port keeps well clear of the

@@ -1,0 +1,137 @@
+"""Typed parts of a job: what each component runs, and how components find each other.
+
+A Script renders its command for a RenderContext, which knows where every script of the job runs. A client asks
+the context for its server's host: `127.0.0.1` inside one allocation, the first node of the server's het group
+on a Slurm heterogeneous job.
+"""
+
+from __future__ import annotations
+
+import shlex
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from nemo_skills.errors import ConfigError
+
+
+class RenderContext(Protocol):
+    executor: str
+
+    def host_of(self, script: Script) -> str: ...
+
+    def python_for(self, container: str) -> str: ...
+
+
+@dataclass(kw_only=True, eq=False)
+class Script(ABC):
+    """One process of a job. `service` scripts (servers, sandboxes) run until the job's main scripts are done."""
+
+    name: str
+    service: ClassVar[bool] = False
+    default_container: ClassVar[str] = "nemo-skills"
+
+    @abstractmethod
+    def command(self, ctx: RenderContext) -> str:
+        """The shell command this script runs."""
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass(kw_only=True, eq=False)
+class CommandScript(Script):
+    """Any command: an argv list (quoted for you) or a shell string (used as is)."""
+
+    argv: list[str] | None = None
+    shell: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.argv is None) == (self.shell is None):
+            raise ConfigError(f"Script {self.name!r} needs exactly one of argv or shell.")
+
+    def command(self, ctx: RenderContext) -> str:
+        return self.shell if self.shell is not None else shlex.join(self.argv or [])
+
+
+@dataclass(kw_only=True, eq=False)
+class ServerScript(Script):
+    """A self-hosted model server (vllm, sglang, trtllm, megatron, generic) on `gpus` x `nodes`."""
+
+    service: ClassVar[bool] = True
+    server_type: str
+    model: str
+    port: int
+    gpus: int = 0
+    nodes: int = 1
+    server_args: list[str] = field(default_factory=list)
+    entrypoint: str | None = None
+
+    @property
+    def container_name(self) -> str:
+        return self.server_type
+
+    def launch(self, python: str = "python3"):
+        from nemo_skills.inference.server.commands import ServerLaunchSpec, build_server_command
+
+        spec = ServerLaunchSpec(
+            server_type=self.server_type,
+            model=self.model,
+            num_gpus=self.gpus,
+            num_nodes=self.nodes,
+            port=self.port,
+            extra_args=list(self.server_args),
+            python=python,
+            entrypoint=self.entrypoint,
+        )
+        return build_server_command(spec)
+
+    def command(self, ctx: RenderContext) -> str:
+        from nemo_skills.inference.server.commands import to_shell
+
+        launch = self.launch(ctx.python_for(self.container_name))
+        exports = [f"export {key}={shlex.quote(value)}" for key, value in launch.env.items()]
+        return " && ".join([*exports, to_shell(launch.argv)])
+
+    def base_url(self, ctx: RenderContext) -> str:
+        root = f"http://{ctx.host_of(self)}:{self.port}"
+        return root if self.server_type == "megatron" else root + "/v1"
+
+    def describe(self) -> str:
+        where = f"port {self.port}, {self.gpus} GPU(s) x {self.nodes} node(s)"
+        return f"{self.name}: {self.server_type} serving {self.model} ({where})"
+
+
+@dataclass(kw_only=True, eq=False)
+class GenerationClientScript(Script):
+    """`python -m nemo_skills.inference.generate` with its `++` overrides, pointed at its server (if any)."""
+
+    overrides: list[str] = field(default_factory=list)
+    server: ServerScript | None = None
+    server_address: str | None = None  # a server running elsewhere
+    server_wait_s: float = 600.0
+    module: str = "nemo_skills.inference.generate"
+    after: list[str] = field(default_factory=list)  # argv lists joined with && after a successful generation
+
+    def server_overrides(self, ctx: RenderContext) -> list[str]:
+        if self.server is not None:
+            return [
+                f"++server.base_url={self.server.base_url(ctx)}",
+                f"++server.server_type={self.server.server_type}",
+                f"++server_wait_timeout_s={self.server_wait_s}",
+            ]
+        if self.server_address:
+            return [f"++server.base_url={self.server_address}"]
+        return []
+
+    def argv(self, ctx: RenderContext) -> list[str]:
+        python = ctx.python_for(self.default_container)
+        return [python, "-m", self.module, *self.server_overrides(ctx), *self.overrides]
+
+    def command(self, ctx: RenderContext) -> str:
+        from nemo_skills.inference.server.commands import to_shell
+
+        # the server's host may be a het-group placeholder, which to_shell leaves for the shell to expand
+        parts = [to_shell(self.argv(ctx))]
+        parts += self.after
+        return " && ".join(parts)
