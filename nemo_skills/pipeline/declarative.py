@@ -87,6 +87,7 @@ class Job:
 class RenderedCommand:
     name: str
     command: str  # the full shell command, lifecycle wrapper included
+    log_file: str  # where its output goes (as seen by the command)
     container: str  # the container key
     image: str | None  # the image (local/slurm) or None
     gpus: int
@@ -144,6 +145,16 @@ def het_host_exports(num_groups: int) -> str:
         nodelist = f"SLURM_JOB_NODELIST_HET_GROUP_{index}"
         lines.append(f'export {HET_HOST_VAR.format(index=index)}=$(scontrol show hostnames "${nodelist}" | head -n1)')
     return " && ".join(lines)
+
+
+def logged(command: str, log_file: str) -> str:
+    """The command with its output also appended to `log_file`; the command's exit code is kept."""
+    log = shlex.quote(log_file)
+    return f"mkdir -p $(dirname {log}); set -o pipefail; ( {command} ) 2>&1 | tee -a {log}"
+
+
+def wrap_plain(command: str) -> str:
+    return f"bash -c {shlex.quote(command)}"
 
 
 def wrap_main(command: str, name: str, sync_dir: str) -> str:
@@ -230,18 +241,21 @@ class Pipeline:
         for group in job.groups:
             rendered = []
             for command in group.commands:
-                text = command.script.command(ctx)
-                if has_services:
-                    if command.script.service:
-                        text = wrap_service(text, command.name, sync_dir, num_mains)
-                    else:
-                        text = wrap_main(text, command.name, sync_dir)
+                log_file = f"{log_dir}/{job.name}_{command.name}.log"
+                text = logged(command.script.command(ctx), log_file)
+                if not has_services:
+                    text = wrap_plain(text)
+                elif command.script.service:
+                    text = wrap_service(text, command.name, sync_dir, num_mains)
+                else:
+                    text = wrap_main(text, command.name, sync_dir)
                 if ctx.executor == "slurm" and job.heterogeneous:
                     text = f"{het_host_exports(len(job.groups))} && {text}"
                 rendered.append(
                     RenderedCommand(
                         name=command.name,
                         command=text,
+                        log_file=log_file,
                         container=command.container_name,
                         image=self.cluster.containers.get(command.container_name) if ctx.executor != "none" else None,
                         gpus=command.gpus,

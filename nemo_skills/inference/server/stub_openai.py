@@ -162,7 +162,10 @@ def main() -> None:
     parser.add_argument("--fault_every", type=int, default=0)
     parser.add_argument("--hang_s", type=float, default=30.0)
     parser.add_argument("--delay_s", type=float, default=0.0)
-    parser.add_argument("--model", default="stub-model")
+    parser.add_argument("--model", default="stub-model", help="the served model name")
+    # accepted so the stub can stand in for a `generic` server (entrypoint contract of the launch commands)
+    parser.add_argument("--num_gpus", type=int, default=0)
+    parser.add_argument("--num_nodes", type=int, default=1)
     args = parser.parse_args()
     options = StubOptions(args.fault, args.fault_every, args.hang_s, args.delay_s, args.model)
     try:
