@@ -109,7 +109,8 @@ def test_dry_run_prints_the_plan(tmp_path):
         "++prompt_config=generic/default",
     )
     assert result.returncode == 0, result.stderr
-    assert "3 generation task(s)" in result.stdout
+    assert "1 job(s)" in result.stdout and result.stdout.count("[main] client-rs") == 3
+    assert "[service] server: vllm serving /models/m" in result.stdout
     assert "++output_file=" in result.stdout and "output-rs2.jsonl" in result.stdout
     assert "++inference.random_seed=1" in result.stdout
 
@@ -162,5 +163,5 @@ def test_task_output_is_kept_in_generation_logs(tmp_path):
             "++server.model=stub-model",
         )
     assert result.returncode == 0, result.stderr
-    log = (tmp_path / "out" / "generation-logs" / "output.log").read_text()
+    log = (tmp_path / "out" / "generation-logs" / "generate_client.log").read_text()
     assert "Wrote" in log and "2 rows" in log

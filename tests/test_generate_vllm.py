@@ -155,6 +155,6 @@ def test_ns_generate_starts_vllm_itself(tmp_path, tiny_model_dir):
     seeds = [read_output(out / f"output-rs{seed}.jsonl") for seed in (0, 1)]
     assert all(len(rows) == 4 for rows in seeds)
     assert [r["generation"] for r in seeds[0]] != [r["generation"] for r in seeds[1]]  # seeds sample differently
-    assert (out / "generation-logs" / "server.log").read_text()
+    assert (out / "generation-logs" / "generate_server.log").read_text()
     leftover = subprocess.run(["pgrep", "-f", f"--model {tiny_model_dir}"], capture_output=True, text=True)
     assert leftover.stdout.strip() == "", "the server must be stopped after the run"

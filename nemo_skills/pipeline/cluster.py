@@ -97,6 +97,21 @@ class ClusterConfig(_Strict):
         return self
 
     # ---- derived values ----
+    def image_for(self, container: str) -> str | None:
+        """The image a component runs in; None when it runs without a container (executor none, or a Python env)."""
+        entry = self.containers.get(container)
+        if self.executor == "none" or not entry or _is_path(entry):
+            return None
+        return entry
+
+    def python_env_for(self, container: str) -> str | None:
+        """The interpreter a `containers` entry names (a python binary or a virtualenv folder), if it names one."""
+        entry = self.containers.get(container)
+        if not entry or not (_is_path(entry) or self.executor == "none"):
+            return None
+        path = Path(os.path.expanduser(entry))
+        return str(path / "bin" / "python") if path.is_dir() else str(path)
+
     def timeout_for(self, partition: str | None) -> str | None:
         return self.timeouts.get(partition or "", self.default_timeout)
 
@@ -147,7 +162,7 @@ class ClusterConfig(_Strict):
                         f"Mount source {mount.source} does not exist on this host (mount "
                         f"{mount.source}:{mount.destination}); create it or fix the cluster config."
                     )
-        if check_hf_home and self.executor != "none" and not self.skip_hf_home_check:
+        if check_hf_home and self.containers and self.executor != "none" and not self.skip_hf_home_check:
             hf_home = env.get("HF_HOME")
             if hf_home is None:
                 raise ConfigError(
@@ -158,6 +173,10 @@ class ClusterConfig(_Strict):
                 hf_home.startswith(m.destination.rstrip("/") + "/") or hf_home == m.destination for m in mounts
             ):
                 raise ConfigError(f"HF_HOME={hf_home} is not under any mount destination; mount it so models persist.")
+
+
+def _is_path(entry: str) -> bool:
+    return entry.startswith(("/", "~", "."))
 
 
 def _env_entry(entry: str, environ: dict[str, str]) -> tuple[str, str | None]:

@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline.cluster import ClusterConfig
@@ -74,6 +72,7 @@ class Job:
     groups: list[CommandGroup]
     dependencies: list[Job] = field(default_factory=list)
     run_after: list[str] = field(default_factory=list)  # names of earlier experiments
+    dependency_type: str | None = None  # default: the cluster config's (afterok)
 
     @property
     def heterogeneous(self) -> bool:
@@ -105,6 +104,7 @@ class RenderedJob:
     dependencies: list[str]
     run_after: list[str]
     sync_dir: str
+    dependency_type: str | None = None
 
 
 class JobRenderContext:
@@ -124,13 +124,12 @@ class JobRenderContext:
         return "${" + HET_HOST_VAR.format(index=self._group_of[id(script)]) + "}"
 
     def python_for(self, container: str) -> str:
-        """The interpreter for a component: inside containers `python3`; for `none` the configured environment."""
-        if self.executor != "none":
+        """Inside a container `python3`; else the Python env the config names, or this environment's."""
+        if self.cluster.image_for(container):
             return "python3"
-        configured = self.cluster.containers.get(container)
+        configured = self.cluster.python_env_for(container)
         if configured:
-            path = Path(os.path.expanduser(configured))
-            return str(path / "bin" / "python") if path.is_dir() else str(path)
+            return configured
         if container in ("vllm", "sglang"):
             from nemo_skills.inference.server.local import server_python
 
@@ -257,7 +256,7 @@ class Pipeline:
                         command=text,
                         log_file=log_file,
                         container=command.container_name,
-                        image=self.cluster.containers.get(command.container_name) if ctx.executor != "none" else None,
+                        image=self.cluster.image_for(command.container_name),
                         gpus=command.gpus,
                         nodes=command.nodes,
                         tasks_per_node=command.tasks_per_node,
@@ -273,6 +272,7 @@ class Pipeline:
             dependencies=[dependency.name for dependency in job.dependencies],
             run_after=list(job.run_after),
             sync_dir=sync_dir,
+            dependency_type=job.dependency_type,
         )
 
     def plan_text(self, rendered: list[RenderedJob] | None = None) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +140,8 @@ def _job_tasks(cluster: ClusterConfig, job: RenderedJob, paths: ExperimentPaths)
                     shares_allocation=len(commands) > 1 and len(job.groups) == 1,
                 )
             )
+    if job.dependency_type and cluster.executor == "slurm":
+        executors[0].dependency_type = job.dependency_type
     if cluster.executor == "slurm" and len(job.groups) > 1:
         # one het group per CommandGroup; several commands of a group share its allocation
         index = [i for i, group in enumerate(job.groups) for _ in group]
@@ -146,7 +150,7 @@ def _job_tasks(cluster: ClusterConfig, job: RenderedJob, paths: ExperimentPaths)
 
 
 def external_dependencies(names: list[str]) -> list[str]:
-    """Task handles of earlier experiments (by title), for `run_after`."""
+    """Task handles of the latest earlier experiment of each name, for `run_after`."""
     if not names:
         return []
     run = _run()
@@ -156,14 +160,44 @@ def external_dependencies(names: list[str]) -> list[str]:
             experiment = run.Experiment.from_title(name)
         except (AssertionError, FileNotFoundError, ValueError) as error:
             raise ConfigError(f"run_after: no earlier experiment named {name!r} ({error}).") from None
-        handles += [job.handle for job in experiment.jobs if getattr(job, "handle", None)]
-    return handles
+        for job in experiment.jobs:
+            handles += list(getattr(job, "handles", None) or [job.handle])
+    return [handle for handle in handles if handle]
+
+
+def submitted_job_ids(experiment: Any) -> dict[str, list[str]]:
+    """Slurm job ids of each job of a launched experiment, by job name."""
+    ids = {}
+    for job in experiment.jobs:
+        handles = list(getattr(job, "handles", None) or [job.handle])
+        ids[job.id] = [handle.rpartition("/")[2] for handle in handles if handle]
+    return ids
+
+
+@contextlib.contextmanager
+def _no_stdin():
+    """nemo-run's tunnels (invoke) read stdin while commands run; give them an empty one (CI and tests have none)."""
+    saved = sys.stdin
+    with open(os.devnull) as devnull:
+        sys.stdin = devnull
+        try:
+            yield
+        finally:
+            sys.stdin = saved
 
 
 def run_jobs(name: str, cluster: ClusterConfig, jobs: list[RenderedJob], dry_run: bool = False) -> Any:
     """Submit (or render, with dry_run) rendered jobs as one nemo-run experiment, dependencies included."""
+    with _no_stdin():
+        return _run_jobs(name, cluster, jobs, dry_run)
+
+
+def _run_jobs(name: str, cluster: ClusterConfig, jobs: list[RenderedJob], dry_run: bool) -> Any:
     run = _run()
+    from nemo_run.config import set_nemorun_home
+
     paths = ExperimentPaths.for_cluster(cluster)
+    set_nemorun_home(paths.base_dir)  # experiments (and run_after look-ups) live beside the jobs
     with run.Experiment(name, base_dir=paths.base_dir, log_level="WARN") as experiment:
         ids: dict[str, str] = {}
         for job in jobs:

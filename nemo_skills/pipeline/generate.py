@@ -1,46 +1,74 @@
-"""`ns generate`: generation for every (seed, chunk), next to a self-hosted server or against a running one.
-
-This version runs on this machine (executor `none`); the declarative pipeline runs the same plan on Docker/Slurm.
-"""
+"""`ns generate`: one generation task per (seed, chunk) not yet done, next to a self-hosted server or against a
+running one, as declarative jobs on any executor."""
 
 from __future__ import annotations
 
 import logging
 import shlex
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from nemo_skills.errors import ConfigError, NemoSkillsError
+from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline import options
 from nemo_skills.pipeline.cli import EXTRA_ARGS, app
 
 LOG = logging.getLogger(__name__)
+HOSTED_SERVER_TYPES = ("openai", "azureopenai", "gemini")
+
+
+@dataclass
+class ServerOptions:
+    server_type: str = "vllm"
+    model: Optional[str] = None
+    server_address: Optional[str] = None
+    server_gpus: Optional[int] = None  # None: no server is started
+    server_nodes: int = 1
+    server_args: str = ""
+    server_port: Optional[int] = None
+    server_container: Optional[str] = None
+    server_entrypoint: Optional[str] = None
+    server_wait_s: float = 600.0
+
+    @property
+    def self_hosted(self) -> bool:
+        return self.server_gpus is not None and self.server_address is None
+
+    def check(self) -> None:
+        if self.self_hosted and not self.model:
+            raise ConfigError("--server_gpus starts a server, which needs --model.")
+        if not self.self_hosted and not self.server_address and self.server_type not in HOSTED_SERVER_TYPES:
+            raise ConfigError("Give --server_address of a running server, or --server_gpus (0 on CPU) to start one.")
+
+
+@dataclass
+class JobOptions:
+    cluster: Optional[str] = None
+    config_dir: Optional[str] = None
+    expname: str = "generate"
+    partition: Optional[str] = None
+    qos: Optional[str] = None
+    time_min: Optional[str] = None
+    exclusive: bool = False
+    run_after: list[str] = field(default_factory=list)
+    dependent_jobs: int = 0
+    dry_run: bool = False
 
 
 @dataclass
 class GenerationPlan:
-    """What `ns generate` runs: one generation task per (seed, chunk), and the server they share."""
+    """What `ns generate` runs: one generation task per (seed, chunk)."""
 
     input_file: str
     output_dir: str
-    server_type: str = "vllm"
-    model: Optional[str] = None
-    server_address: Optional[str] = None
-    server_gpus: Optional[int] = None
-    server_args: str = ""
-    server_port: Optional[int] = None
-    server_python: Optional[str] = None
-    server_wait_s: float = 600.0
+    server: ServerOptions = field(default_factory=ServerOptions)
+    job: JobOptions = field(default_factory=JobOptions)
     random_seeds: list[Optional[int]] = field(default_factory=lambda: [None])
     num_chunks: Optional[int] = None
     chunk_ids: Optional[list[int]] = None
     rerun_done: bool = False
-    dry_run: bool = False
     overrides: list[str] = field(default_factory=list)
 
     def tasks(self) -> list[tuple[Optional[int], Optional[int]]]:
@@ -54,15 +82,12 @@ class GenerationPlan:
 
         return seed_output_file(self.output_dir, seed)
 
-    def task_overrides(self, seed: Optional[int], chunk: Optional[int], base_url: str) -> list[str]:
-        args = [
-            f"++input_file={self.input_file}",
-            f"++output_file={self.output_file(seed)}",
-            f"++server.server_type={self.server_type}",
-            f"++server.base_url={base_url}",
-        ]
-        if self.model and not any(o.lstrip("+").startswith("server.model=") for o in self.overrides):
-            args.append(f"++server.model={self.model}")
+    def task_overrides(self, seed: Optional[int], chunk: Optional[int], path=lambda p: str(p)) -> list[str]:
+        """The `++` arguments of one task; `path` maps host paths to where the task sees them."""
+        args = [f"++input_file={path(self.input_file)}", f"++output_file={path(self.output_file(seed))}"]
+        args.append(f"++server.server_type={self.server.server_type}")
+        if self.server.model and not any(o.lstrip("+").startswith("server.model=") for o in self.overrides):
+            args.append(f"++server.model={self.server.model}")
         if seed is not None:
             args.append(f"++inference.random_seed={seed}")
         if chunk is not None:
@@ -70,6 +95,14 @@ class GenerationPlan:
         if self.rerun_done:
             args.append("++skip_filled=False")
         return args + list(self.overrides)
+
+    def task_name(self, seed: Optional[int], chunk: Optional[int]) -> str:
+        name = self.job.expname
+        if seed is not None:
+            name += f"-rs{seed}"
+        if chunk is not None:
+            name += f"-chunk{chunk}"
+        return name
 
 
 def parse_int_list(value: Optional[str]) -> Optional[list[int]]:
@@ -100,87 +133,96 @@ def pending_tasks(plan: GenerationPlan) -> list[tuple[Optional[int], Optional[in
     return pending
 
 
-def run_generation(plan: GenerationPlan) -> list[Path]:
-    """Run every unfinished task of `plan`, starting (and stopping) a local server when one is asked for."""
+def check_tasks(plan: GenerationPlan) -> None:
+    """Every task's full generation config, checked before anything is started or submitted."""
     from nemo_skills.inference.generate import GenerateConfig, check_config
     from nemo_skills.utils.overrides import build_config
 
-    for seed, chunk in plan.tasks():  # every task's full config is checked before a server starts
-        check_config(build_config(GenerateConfig, plan.task_overrides(seed, chunk, "http://127.0.0.1:1/v1")))
-    self_hosted = plan.server_gpus is not None and plan.server_address is None
-    if self_hosted and not plan.model:
-        raise ConfigError("--server_gpus starts a server, which needs --model.")
-    if not self_hosted and not plan.server_address and plan.server_type not in ("openai", "azureopenai", "gemini"):
-        raise ConfigError("Give --server_address of a running server, or --server_gpus (0 on CPU) to start one.")
+    plan.server.check()
+    for seed, chunk in plan.tasks():
+        overrides = [*plan.task_overrides(seed, chunk), "++server.base_url=http://127.0.0.1:1/v1"]
+        check_config(build_config(GenerateConfig, overrides))
     if len(plan.random_seeds) > 1 and not any("inference.temperature=" in o for o in plan.overrides):
         LOG.warning("Several seeds with temperature 0 give identical samples; set ++inference.temperature.")
+
+
+def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Optional[int]]]):
+    """Slurm: one job per task (each with its own server). Elsewhere: one job, one server shared by all tasks."""
+    from nemo_skills.inference.server.local import free_port
+    from nemo_skills.pipeline.cluster import load_cluster_config
+    from nemo_skills.pipeline.declarative import Command, CommandGroup, HardwareConfig, Job, Pipeline
+    from nemo_skills.pipeline.scripts import GenerationClientScript, ServerScript
+
+    cluster = load_cluster_config(plan.job.cluster, plan.job.config_dir)
+    hardware = HardwareConfig(plan.job.partition, plan.job.qos, plan.job.time_min, plan.job.exclusive)
+    options = plan.server
+
+    def path(host_path) -> str:
+        return cluster.container_path(str(Path(host_path).resolve()))
+
+    def server_command() -> Command | None:
+        if not options.self_hosted:
+            return None
+        script = ServerScript(
+            name="server",
+            server_type=options.server_type,
+            model=options.model or "",
+            port=options.server_port or free_port(),
+            gpus=options.server_gpus or 0,
+            nodes=options.server_nodes,
+            server_args=shlex.split(options.server_args),
+            entrypoint=options.server_entrypoint,
+        )
+        return Command(script, container=options.server_container, gpus=script.gpus, nodes=script.nodes)
+
+    def client(seed, chunk, server: Command | None) -> Command:
+        script = GenerationClientScript(
+            name="client" + plan.task_name(seed, chunk)[len(plan.job.expname) :],
+            server=server.script if server else None,  # type: ignore[arg-type]
+            server_address=options.server_address,
+            server_wait_s=options.server_wait_s,
+            overrides=plan.task_overrides(seed, chunk, path),
+        )
+        return Command(script)
+
+    jobs: list[Job] = []
+    if cluster.executor == "slurm":
+        for seed, chunk in pending:
+            previous = None
+            for copy in range(plan.job.dependent_jobs + 1):
+                server = server_command()
+                commands = [c for c in (server, client(seed, chunk, server)) if c is not None]
+                name = plan.task_name(seed, chunk) + (f"-dep{copy}" if copy else "")
+                job = Job(
+                    name,
+                    [CommandGroup(commands, hardware)],
+                    dependencies=[previous] if previous else [],
+                    run_after=list(plan.job.run_after) if previous is None else [],
+                    # a copy resumes whatever its predecessor left, even when that one hit its time limit
+                    dependency_type="afterany" if previous else None,
+                )
+                jobs.append(job)
+                previous = job
+    else:
+        server = server_command()
+        clients = [client(seed, chunk, server) for seed, chunk in pending]
+        commands = ([server] if server else []) + clients
+        jobs.append(Job(plan.job.expname, [CommandGroup(commands, hardware)], run_after=list(plan.job.run_after)))
+    log_dir = str(Path(plan.output_dir).resolve() / "generation-logs")
+    return Pipeline(plan.job.expname, cluster, jobs, log_dir)
+
+
+def run_generation(plan: GenerationPlan):
+    """Check everything, then run (or with dry_run, print) the jobs of every unfinished task."""
+    from nemo_skills.pipeline.run import run_pipeline
+
+    check_tasks(plan)
     pending = pending_tasks(plan)
-    log_dir = Path(plan.output_dir) / "generation-logs"
     if not pending:
         LOG.info("Every output in %s is done; nothing to run (use --rerun_done to regenerate).", plan.output_dir)
-        return []
-    if plan.dry_run:
-        _print_plan(plan, pending, self_hosted)
-        return []
-    log_dir.mkdir(parents=True, exist_ok=True)
-    if self_hosted:
-        from nemo_skills.inference.server.local import LocalServer, LocalServerConfig
-
-        server_cfg = LocalServerConfig(
-            server_type=plan.server_type,
-            model=plan.model,
-            num_gpus=plan.server_gpus,
-            port=plan.server_port,
-            extra_args=shlex.split(plan.server_args),
-            python=plan.server_python,
-            log_file=log_dir / "server.log",
-            start_timeout_s=plan.server_wait_s,
-        )
-        with LocalServer(server_cfg) as server:
-            return _run_tasks(plan, pending, server.base_url, log_dir)
-    return _run_tasks(plan, pending, plan.server_address or "", log_dir)
-
-
-def _run_tasks(plan: GenerationPlan, pending: list, base_url: str, log_dir: Path) -> list[Path]:
-    outputs = []
-    for seed, chunk in pending:
-        argv = [sys.executable, "-m", "nemo_skills.inference.generate", *plan.task_overrides(seed, chunk, base_url)]
-        name = plan.output_file(seed).stem + (f"_chunk{chunk}" if chunk is not None else "")
-        log_file = log_dir / f"{name}.log"
-        LOG.info("Generating %s (log: %s)", name, log_file)
-        returncode = run_logged(argv, log_file)
-        if returncode != 0:
-            raise TaskFailedError(
-                f"Generation task {name} failed (exit code {returncode}); log: {log_file}. Re-run the same command "
-                "to resume: finished samples are kept."
-            )
-        outputs.append(plan.output_file(seed))
-    return outputs
-
-
-class TaskFailedError(NemoSkillsError):
-    """A job component exited with an error."""
-
-
-def run_logged(argv: list[str], log_file: Path) -> int:
-    """Run argv with its output both on this terminal and in log_file (progress bars included)."""
-    with log_file.open("ab") as log, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
-        assert proc.stdout is not None
-        while chunk := proc.stdout.read1(65536):
-            log.write(chunk)
-            log.flush()
-            sys.stderr.buffer.write(chunk)
-            sys.stderr.buffer.flush()
-    return proc.returncode
-
-
-def _print_plan(plan: GenerationPlan, pending: list, self_hosted: bool) -> None:
-    print(f"Plan: {len(pending)} generation task(s) of {len(plan.tasks())} (the rest are done)")
-    if self_hosted:
-        print(f"  server: {plan.server_type} serving {plan.model} on this machine ({plan.server_gpus} GPUs)")
-    for seed, chunk in pending:
-        argv = ["python", "-m", "nemo_skills.inference.generate", *plan.task_overrides(seed, chunk, "<server>")]
-        print("  " + shlex.join(argv))
+        return None
+    pipeline = build_pipeline(plan, pending)
+    return run_pipeline(pipeline, dry_run=plan.job.dry_run)
 
 
 @app.command("generate", context_settings=EXTRA_ARGS)
@@ -192,9 +234,11 @@ def generate_command(
     model: options.Model = None,
     server_address: options.ServerAddress = None,
     server_gpus: options.ServerGpus = None,
+    server_nodes: options.ServerNodes = 1,
     server_args: options.ServerArgs = "",
     server_port: options.ServerPort = None,
-    server_python: options.ServerPython = None,
+    server_container: options.ServerContainer = None,
+    server_entrypoint: options.ServerEntrypoint = None,
     server_wait_s: options.ServerWait = 600.0,
     num_random_seeds: Annotated[Optional[int], typer.Option("--num_random_seeds", help="Seeds 0..N-1.")] = None,
     random_seeds: Annotated[Optional[str], typer.Option("--random_seeds", help="e.g. 0,1,2 or 0..3")] = None,
@@ -203,6 +247,15 @@ def generate_command(
         Optional[str], typer.Option("--chunk_ids", help="Only these chunks, e.g. 0,2 or 0..3")
     ] = None,
     rerun_done: Annotated[bool, typer.Option("--rerun_done", help="Regenerate outputs already done.")] = False,
+    cluster: options.Cluster = None,
+    config_dir: options.ConfigDir = None,
+    expname: options.Expname = None,
+    partition: options.Partition = None,
+    qos: options.Qos = None,
+    time_min: options.TimeMin = None,
+    exclusive: options.Exclusive = False,
+    run_after: options.RunAfter = None,
+    dependent_jobs: options.DependentJobs = 0,
     dry_run: options.DryRun = False,
 ) -> None:
     """Generate outputs for a JSONL file. Extra `++key=value` arguments configure the generation script."""
@@ -214,22 +267,39 @@ def generate_command(
     elif random_seeds is not None:
         seeds = list(parse_int_list(random_seeds) or [])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    server = ServerOptions(
+        server_type,
+        model,
+        server_address,
+        server_gpus,
+        server_nodes,
+        server_args,
+        server_port,
+        server_container,
+        server_entrypoint,
+        server_wait_s,
+    )
+    job = JobOptions(
+        cluster,
+        config_dir,
+        expname or "generate",
+        partition,
+        qos,
+        time_min,
+        exclusive,
+        list(run_after or []),
+        dependent_jobs,
+        dry_run,
+    )
     plan = GenerationPlan(
         input_file=input_file,
         output_dir=output_dir,
-        server_type=server_type,
-        model=model,
-        server_address=server_address,
-        server_gpus=server_gpus,
-        server_args=server_args,
-        server_port=server_port,
-        server_python=server_python,
-        server_wait_s=server_wait_s,
+        server=server,
+        job=job,
         random_seeds=seeds,
         num_chunks=num_chunks,
         chunk_ids=parse_int_list(chunk_ids),
         rerun_done=rerun_done,
-        dry_run=dry_run,
         overrides=list(ctx.args),
     )
     run_generation(plan)

@@ -27,3 +27,28 @@ ServerPython = Annotated[
 ]
 ServerWait = Annotated[float, typer.Option("--server_wait_s", help="Seconds to wait for the server to be ready.")]
 DryRun = Annotated[bool, typer.Option("--dry_run", help="Print what would run; run nothing.")]
+ServerContainer = Annotated[
+    Optional[str],
+    typer.Option(
+        "--server_container",
+        help="Container (name in the cluster config, or image) of the server; with executor none, its Python.",
+    ),
+]
+ServerEntrypoint = Annotated[
+    Optional[str], typer.Option("--server_entrypoint", help="Module or .py file of a `generic` server.")
+]
+Cluster = Annotated[
+    Optional[str], typer.Option("--cluster", help="Cluster config name (or .yaml path). Default: this machine.")
+]
+ConfigDir = Annotated[Optional[str], typer.Option("--config_dir", help="Where cluster configs are looked up.")]
+Expname = Annotated[Optional[str], typer.Option("--expname", help="Experiment name (also names the jobs).")]
+Partition = Annotated[Optional[str], typer.Option("--partition", help="Slurm partition.")]
+Qos = Annotated[Optional[str], typer.Option("--qos", help="Slurm QoS.")]
+TimeMin = Annotated[Optional[str], typer.Option("--time_min", help="Slurm --time-min.")]
+Exclusive = Annotated[bool, typer.Option("--exclusive", help="Ask Slurm for whole nodes.")]
+RunAfter = Annotated[
+    Optional[list[str]], typer.Option("--run_after", help="Start after these earlier experiments (by name).")
+]
+DependentJobs = Annotated[
+    int, typer.Option("--dependent_jobs", help="Chain N extra copies of each job to resume after time limits.")
+]

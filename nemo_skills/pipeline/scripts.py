@@ -91,6 +91,9 @@ class ServerScript(Script):
 
         launch = self.launch(ctx.python_for(self.container_name))
         exports = [f"export {key}={shlex.quote(value)}" for key, value in launch.env.items()]
+        if self.server_type == "vllm" and self.gpus == 0:
+            # GiB of KV cache; without a cap vLLM on CPU reserves ~90% of the machine's memory. The user's value wins.
+            exports.append("export VLLM_CPU_KVCACHE_SPACE=${VLLM_CPU_KVCACHE_SPACE:-1}")
         return " && ".join([*exports, to_shell(launch.argv)])
 
     def base_url(self, ctx: RenderContext) -> str:

@@ -1,0 +1,57 @@
+"""Run a Pipeline: check, render, submit (or print the plan), and report failures with their log tails."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from pathlib import Path
+
+from nemo_skills.errors import NemoSkillsError
+from nemo_skills.pipeline.declarative import Pipeline, RenderedJob
+
+LOG = logging.getLogger(__name__)
+LOG_TAIL_LINES = 20
+
+
+class JobFailedError(NemoSkillsError):
+    """A job of the pipeline failed; the message carries its logs' tails."""
+
+
+def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with open(path, errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines))
+    except OSError:
+        return "(no log)"
+
+
+def failure_report(job: RenderedJob) -> str:
+    parts = [f"Job {job.name} failed."]
+    for group in job.groups:
+        for command in group:
+            parts.append(f"--- {command.name} ({command.log_file}), last lines:\n{log_tail(command.log_file)}")
+    return "\n".join(parts)
+
+
+def run_pipeline(pipeline: Pipeline, dry_run: bool = False):
+    """Submit every job (Slurm: detached) or run them here (none/local: attached), or print the plan."""
+    from nemo_skills.pipeline.executors import run_jobs
+
+    rendered = pipeline.render()
+    pipeline.cluster.check_before_submit()
+    if dry_run:
+        print(pipeline.plan_text(rendered))
+        if pipeline.cluster.executor == "slurm":
+            run_jobs(pipeline.name, pipeline.cluster, rendered, dry_run=True)  # prints the sbatch scripts
+        return None
+    if pipeline.cluster.executor != "slurm":
+        Path(pipeline.log_dir).mkdir(parents=True, exist_ok=True)
+    experiment = run_jobs(pipeline.name, pipeline.cluster, rendered)
+    if pipeline.cluster.executor == "slurm":
+        LOG.info("Submitted %d job(s); logs will be in %s", len(rendered), pipeline.log_dir)
+        return experiment
+    states = {job.id: str(job.state).split(".")[-1] for job in experiment.jobs}
+    failed = [spec for spec, job in zip(rendered, experiment.jobs, strict=True) if states[job.id] != "SUCCEEDED"]
+    if failed:
+        raise JobFailedError("\n".join(failure_report(spec) for spec in failed))
+    return experiment

@@ -1,0 +1,190 @@
+"""Declarative pipelines submitted through nemo-run to the real loopback Slurm cluster (no containers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nemo_skills.inference.server.local import free_port
+from nemo_skills.pipeline.cluster import ClusterConfig
+from nemo_skills.pipeline.declarative import Command, CommandGroup, Job, Pipeline
+from nemo_skills.pipeline.executors import submitted_job_ids
+from nemo_skills.pipeline.run import run_pipeline
+from nemo_skills.pipeline.scripts import CommandScript, GenerationClientScript, ServerScript
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+STUB = "nemo_skills.inference.server.stub_openai"
+
+
+@pytest.fixture
+def slurm_env(slurm_cluster, tmp_path, monkeypatch):
+    """This process submits with the loopback cluster's settings; jobs use this Python environment."""
+    for key, value in slurm_cluster.env.items():
+        monkeypatch.setenv(key, value)
+    for key in [k for k in list(__import__("os").environ) if k.startswith("SLURM_JOB")]:
+        monkeypatch.delenv(key)
+    job_dir = tmp_path / "jobs"
+    job_dir.mkdir()
+    return ClusterConfig(executor="slurm", job_dir=str(job_dir), account="test", partition=slurm_cluster.partition)
+
+
+def submit(pipeline: Pipeline, slurm_jobs: list[str]) -> dict[str, list[str]]:
+    experiment = run_pipeline(pipeline)
+    ids = submitted_job_ids(experiment)
+    for job_ids in ids.values():
+        slurm_jobs.extend(job_ids)
+    return ids
+
+
+def states(slurm_cluster, job_id: str, timeout: float = 90) -> list[str]:
+    return [c["JobState"] for c in slurm_cluster.wait_job(job_id, timeout=timeout)]
+
+
+def write_input(path: Path, count: int) -> Path:
+    path.write_text("".join(json.dumps({"problem": f"question {i}", "id": i}) + "\n" for i in range(count)))
+    return path
+
+
+def test_het_job_client_reaches_its_server_through_the_het_group_host(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    input_file = write_input(tmp_path / "in.jsonl", 6)
+    output = tmp_path / "out" / "output.jsonl"
+    server = ServerScript(
+        name="server",
+        server_type="generic",
+        model="stub-model",
+        port=free_port(),
+        entrypoint=STUB,
+        server_args=["--host", "0.0.0.0"],
+    )
+    client = GenerationClientScript(
+        name="client",
+        server=server,
+        server_wait_s=60,
+        overrides=[
+            f"++input_file={input_file}",
+            f"++output_file={output}",
+            "++prompt_config=generic/default",
+            "++server.model=stub-model",
+            "++progress_bar=False",
+        ],
+    )
+    job = Job("het", [CommandGroup([Command(server)]), CommandGroup([Command(client)])])
+    ids = submit(Pipeline("het-exp", slurm_env, [job], str(tmp_path / "logs")), slurm_jobs)
+    leader = ids["het"][0]
+    assert set(states(slurm_cluster, leader)) == {"COMPLETED"}, (tmp_path / "logs" / "het_client.log").read_text()
+    components = slurm_cluster.job_info(leader)
+    assert len({c["NodeList"] for c in components}) == 2  # server and client ran on different nodes
+    rows = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [row["generation"] for row in rows] == [f"echo: question {i}" for i in range(6)]
+    record = json.loads(Path(f"{output}.run.json").read_text())
+    server_node = next(c["NodeList"] for c in components if c.get("HetJobOffset") == "0")
+    assert record["config"]["server"]["base_url"] == f"http://{server_node}:{server.port}/v1"
+
+
+def test_dependent_job_sees_the_first_jobs_output(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    data = tmp_path / "data"
+    first = Job(
+        "first", [CommandGroup([Command(CommandScript(name="w", shell=f"mkdir -p {data}; echo 21 > {data}/a"))])]
+    )
+    second = Job(
+        "second",
+        [CommandGroup([Command(CommandScript(name="r", shell=f"echo $(( $(cat {data}/a) * 2 )) > {data}/b"))])],
+        dependencies=[first],
+    )
+    ids = submit(Pipeline("chain", slurm_env, [first, second], str(tmp_path / "logs")), slurm_jobs)
+    assert states(slurm_cluster, ids["second"][0]) == ["COMPLETED"]
+    assert (data / "b").read_text().strip() == "42"
+
+
+def test_failed_job_stops_its_afterok_dependents(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    marker = tmp_path / "should-not-exist"
+    failing = Job("fails", [CommandGroup([Command(CommandScript(name="x", shell="echo boom; exit 3"))])])
+    dependent = Job(
+        "after", [CommandGroup([Command(CommandScript(name="y", shell=f"touch {marker}"))])], dependencies=[failing]
+    )
+    ids = submit(Pipeline("fail-chain", slurm_env, [failing, dependent], str(tmp_path / "logs")), slurm_jobs)
+    assert states(slurm_cluster, ids["fails"][0]) == ["FAILED"]
+    info = slurm_cluster.wait_job(ids["after"][0], states={"PENDING"}, reason="DependencyNeverSatisfied")
+    assert info[0]["JobState"] == "PENDING"
+    assert not marker.exists()
+    assert "boom" in (tmp_path / "logs" / "fails_x.log").read_text()
+
+
+def test_two_node_job_runs_a_task_on_each_node(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    out = tmp_path / "nodes"
+    script = CommandScript(name="n", shell=f"mkdir -p {out}; touch {out}/$SLURMD_NODENAME")
+    job = Job("two", [CommandGroup([Command(script, nodes=2)])])
+    ids = submit(Pipeline("two-nodes", slurm_env, [job], str(tmp_path / "logs")), slurm_jobs)
+    assert states(slurm_cluster, ids["two"][0]) == ["COMPLETED"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(slurm_cluster.node_names)
+
+
+def test_run_after_waits_for_an_earlier_experiment(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    data = tmp_path / "data"
+    slow = Job(
+        "slow",
+        [CommandGroup([Command(CommandScript(name="s", shell=f"sleep 3; mkdir -p {data}; echo x > {data}/a"))])],
+    )
+    submit(Pipeline("earlier", slurm_env, [slow], str(tmp_path / "logs")), slurm_jobs)
+    later = Job(
+        "later",
+        [CommandGroup([Command(CommandScript(name="l", shell=f"cp {data}/a {data}/b"))])],
+        run_after=["earlier"],
+    )
+    ids = submit(Pipeline("later-exp", slurm_env, [later], str(tmp_path / "logs")), slurm_jobs)
+    assert states(slurm_cluster, ids["later"][0]) == ["COMPLETED"]
+    assert (data / "b").read_text() == "x\n"
+
+
+def test_ns_generate_on_slurm_then_resubmit_does_nothing(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    import yaml
+
+    config = tmp_path / "loopback.yaml"
+    config.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    input_file = write_input(tmp_path / "in.jsonl", 4)
+    out = tmp_path / "out"
+    argv = [
+        sys.executable,
+        "-c",
+        "from nemo_skills.pipeline.cli import main; main()",
+        "generate",
+        "--cluster",
+        str(config),
+        "--input_file",
+        str(input_file),
+        "--output_dir",
+        str(out),
+        "--server_type",
+        "generic",
+        "--server_entrypoint",
+        STUB,
+        "--model",
+        "stub-model",
+        "--server_gpus",
+        "0",
+        "--server_args",
+        "--host 0.0.0.0",
+        "--num_random_seeds",
+        "2",
+        "--expname",
+        "slurm-gen",
+        "++prompt_config=generic/default",
+        "++inference.temperature=0.5",
+        "++progress_bar=False",
+    ]
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
+    assert first.returncode == 0, first.stderr[-3000:]
+    queue = slurm_cluster.run(["squeue", "-h", "-o", "%i %j"]).stdout.split()
+    job_ids = queue[::2]
+    slurm_jobs.extend(job_ids)
+    for job_id in job_ids:
+        slurm_cluster.wait_job(job_id, timeout=120)
+    for seed in (0, 1):
+        assert len((out / f"output-rs{seed}.jsonl").read_text().splitlines()) == 4
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
+    assert again.returncode == 0 and "nothing to run" in again.stderr
+    assert slurm_cluster.run(["squeue", "-h"]).stdout.strip() == ""
