@@ -102,10 +102,15 @@ def test_checks_before_submit(tmp_path):
     missing_source = ClusterConfig(executor="local", mounts=[f"{tmp_path}/nope:/x"], skip_hf_home_check=True)
     with pytest.raises(ConfigError, match="Mount source .*nope does not exist"):
         missing_source.check_before_submit({})
-    no_hf = ClusterConfig(executor="local", mounts=[f"{existing}:/hf_home"])
+    images = {"nemo-skills": "nemo-skills:latest"}
+    no_hf = ClusterConfig(executor="local", mounts=[f"{existing}:/hf_home"], containers=images)
     with pytest.raises(ConfigError, match="HF_HOME is not set"):
         no_hf.check_before_submit({})
-    unmounted = ClusterConfig(executor="local", mounts=[f"{existing}:/hf_home"], env_vars=["HF_HOME=/tmp/hf"])
+    unmounted = ClusterConfig(
+        executor="local", mounts=[f"{existing}:/hf_home"], env_vars=["HF_HOME=/tmp/hf"], containers=images
+    )
     with pytest.raises(ConfigError, match="not under any mount"):
         unmounted.check_before_submit({})
     ClusterConfig(executor="none").check_before_submit({})  # nothing to check on this machine
+    # without containers jobs use this machine's environment: HF_HOME needs no mount
+    ClusterConfig(executor="slurm", job_dir="/j").check_before_submit({})
