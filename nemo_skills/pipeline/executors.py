@@ -165,6 +165,16 @@ def external_dependencies(names: list[str]) -> list[str]:
     return [handle for handle in handles if handle]
 
 
+def rendered_scripts(experiment: Any) -> dict[str, str]:
+    """The sbatch scripts a dry run wrote, by file name, then removes the dry run's folder."""
+    import shutil
+
+    exp_dir = Path(experiment._exp_dir)
+    scripts = {path.name: path.read_text() for path in sorted(exp_dir.rglob("*_sbatch.sh"))}
+    shutil.rmtree(exp_dir, ignore_errors=True)
+    return scripts
+
+
 def submitted_job_ids(experiment: Any) -> dict[str, list[str]]:
     """Slurm job ids of each job of a launched experiment, by job name."""
     ids = {}
@@ -217,7 +227,7 @@ def _run_jobs(name: str, cluster: ClusterConfig, jobs: list[RenderedJob], dry_ru
                     tasks, executor=executors, name=job.name, dependencies=dependencies or None
                 )
         if dry_run:
-            experiment.dryrun(log=True)
+            experiment.dryrun(log=False, delete_exp_dir=False)
             return experiment
         experiment.run(detach=cluster.executor == "slurm", sequential=False)
     return experiment

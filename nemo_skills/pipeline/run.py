@@ -42,7 +42,11 @@ def run_pipeline(pipeline: Pipeline, dry_run: bool = False):
     if dry_run:
         print(pipeline.plan_text(rendered))
         if pipeline.cluster.executor == "slurm":
-            run_jobs(pipeline.name, pipeline.cluster, rendered, dry_run=True)  # prints the sbatch scripts
+            from nemo_skills.pipeline.executors import rendered_scripts
+
+            experiment = run_jobs(pipeline.name, pipeline.cluster, rendered, dry_run=True)
+            for name, script in rendered_scripts(experiment).items():
+                print(f"\n===== {name} (not submitted) =====\n{script}")
         return None
     if pipeline.cluster.executor != "slurm":
         Path(pipeline.log_dir).mkdir(parents=True, exist_ok=True)

@@ -118,11 +118,7 @@ class GenerationClientScript(Script):
 
     def server_overrides(self, ctx: RenderContext) -> list[str]:
         if self.server is not None:
-            return [
-                f"++server.base_url={self.server.base_url(ctx)}",
-                f"++server.server_type={self.server.server_type}",
-                f"++server_wait_timeout_s={self.server_wait_s}",
-            ]
+            return [f"++server.base_url={self.server.base_url(ctx)}", f"++server_wait_timeout_s={self.server_wait_s}"]
         if self.server_address:
             return [f"++server.base_url={self.server_address}"]
         return []
