@@ -165,3 +165,39 @@ def test_task_output_is_kept_in_generation_logs(tmp_path):
     assert result.returncode == 0, result.stderr
     log = (tmp_path / "out" / "generation-logs" / "generate_client.log").read_text()
     assert "Wrote" in log and "2 rows" in log
+
+
+def test_run_cmd_runs_a_command_as_a_job(tmp_path):
+    result = ns("run_cmd", "--log_dir", str(tmp_path / "logs"), "--command", "echo hello; python -c 'print(6*7)'")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "logs" / "run_cmd_cmd.log").read_text() == "hello\n42\n"
+
+
+def test_run_cmd_next_to_a_server_gets_its_url(tmp_path):
+    probe = (
+        'python -c "import os, json, urllib.request; '
+        "print(json.load(urllib.request.urlopen(os.environ['NEMO_SKILLS_SERVER_URL'] + '/models'))['data'][0]['id'])\""
+    )
+    result = ns(
+        "run_cmd",
+        "--log_dir",
+        str(tmp_path / "logs"),
+        "--server_type",
+        "generic",
+        "--server_entrypoint",
+        "nemo_skills.inference.server.stub_openai",
+        "--model",
+        "served-name",
+        "--server_gpus",
+        "0",
+        "--command",
+        probe,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "logs" / "run_cmd_cmd.log").read_text().strip().endswith("served-name")
+
+
+def test_run_cmd_failure_shows_the_log_tail(tmp_path):
+    result = ns("run_cmd", "--log_dir", str(tmp_path / "logs"), "--command", "echo the-reason; exit 4")
+    assert result.returncode == 2
+    assert "Job run_cmd failed" in result.stderr and "the-reason" in result.stderr

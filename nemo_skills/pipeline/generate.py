@@ -4,7 +4,6 @@ running one, as declarative jobs on any executor."""
 from __future__ import annotations
 
 import logging
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,47 +13,9 @@ import typer
 from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline import options
 from nemo_skills.pipeline.cli import EXTRA_ARGS, app
+from nemo_skills.pipeline.common import JobOptions, ServerOptions, server_command
 
 LOG = logging.getLogger(__name__)
-HOSTED_SERVER_TYPES = ("openai", "azureopenai", "gemini")
-
-
-@dataclass
-class ServerOptions:
-    server_type: str = "vllm"
-    model: Optional[str] = None
-    server_address: Optional[str] = None
-    server_gpus: Optional[int] = None  # None: no server is started
-    server_nodes: int = 1
-    server_args: str = ""
-    server_port: Optional[int] = None
-    server_container: Optional[str] = None
-    server_entrypoint: Optional[str] = None
-    server_wait_s: float = 600.0
-
-    @property
-    def self_hosted(self) -> bool:
-        return self.server_gpus is not None and self.server_address is None
-
-    def check(self) -> None:
-        if self.self_hosted and not self.model:
-            raise ConfigError("--server_gpus starts a server, which needs --model.")
-        if not self.self_hosted and not self.server_address and self.server_type not in HOSTED_SERVER_TYPES:
-            raise ConfigError("Give --server_address of a running server, or --server_gpus (0 on CPU) to start one.")
-
-
-@dataclass
-class JobOptions:
-    cluster: Optional[str] = None
-    config_dir: Optional[str] = None
-    expname: str = "generate"
-    partition: Optional[str] = None
-    qos: Optional[str] = None
-    time_min: Optional[str] = None
-    exclusive: bool = False
-    run_after: list[str] = field(default_factory=list)
-    dependent_jobs: int = 0
-    dry_run: bool = False
 
 
 @dataclass
@@ -148,10 +109,9 @@ def check_tasks(plan: GenerationPlan) -> None:
 
 def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Optional[int]]]):
     """Slurm: one job per task (each with its own server). Elsewhere: one job, one server shared by all tasks."""
-    from nemo_skills.inference.server.local import free_port
     from nemo_skills.pipeline.cluster import load_cluster_config
     from nemo_skills.pipeline.declarative import Command, CommandGroup, HardwareConfig, Job, Pipeline
-    from nemo_skills.pipeline.scripts import GenerationClientScript, ServerScript
+    from nemo_skills.pipeline.scripts import GenerationClientScript
 
     cluster = load_cluster_config(plan.job.cluster, plan.job.config_dir)
     hardware = HardwareConfig(plan.job.partition, plan.job.qos, plan.job.time_min, plan.job.exclusive)
@@ -159,21 +119,6 @@ def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Opti
 
     def path(host_path) -> str:
         return cluster.container_path(str(Path(host_path).resolve()))
-
-    def server_command() -> Command | None:
-        if not options.self_hosted:
-            return None
-        script = ServerScript(
-            name="server",
-            server_type=options.server_type,
-            model=options.model or "",
-            port=options.server_port or free_port(),
-            gpus=options.server_gpus or 0,
-            nodes=options.server_nodes,
-            server_args=shlex.split(options.server_args),
-            entrypoint=options.server_entrypoint,
-        )
-        return Command(script, container=options.server_container, gpus=script.gpus, nodes=script.nodes)
 
     def client(seed, chunk, server: Command | None) -> Command:
         script = GenerationClientScript(
@@ -190,7 +135,7 @@ def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Opti
         for seed, chunk in pending:
             previous = None
             for copy in range(plan.job.dependent_jobs + 1):
-                server = server_command()
+                server = server_command(options)
                 commands = [c for c in (server, client(seed, chunk, server)) if c is not None]
                 name = plan.task_name(seed, chunk) + (f"-dep{copy}" if copy else "")
                 job = Job(
@@ -204,7 +149,7 @@ def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Opti
                 jobs.append(job)
                 previous = job
     else:
-        server = server_command()
+        server = server_command(options)
         clients = [client(seed, chunk, server) for seed, chunk in pending]
         commands = ([server] if server else []) + clients
         jobs.append(Job(plan.job.expname, [CommandGroup(commands, hardware)], run_after=list(plan.job.run_after)))

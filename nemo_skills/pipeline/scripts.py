@@ -55,6 +55,32 @@ class CommandScript(Script):
 
 
 @dataclass(kw_only=True, eq=False)
+class UserCommandScript(Script):
+    """A user's shell command; next to a server it waits for it and finds its URL in $NEMO_SKILLS_SERVER_URL."""
+
+    shell: str
+    server: ServerScript | None = None
+    server_wait_s: float = 600.0
+
+    def command(self, ctx: RenderContext) -> str:
+        if self.server is None:
+            return self.shell
+        from nemo_skills.inference.server.commands import to_shell
+
+        url = self.server.base_url(ctx)
+        wait = [
+            ctx.python_for(self.default_container),
+            "-m",
+            "nemo_skills.inference.server.wait",
+            url,
+            "--timeout_s",
+            str(self.server_wait_s),
+        ]
+        export = to_shell(["export", f"NEMO_SKILLS_SERVER_URL={url}"])
+        return f"{export} && {to_shell(wait)} && {self.shell}"
+
+
+@dataclass(kw_only=True, eq=False)
 class ServerScript(Script):
     """A self-hosted model server (vllm, sglang, trtllm, megatron, generic) on `gpus` x `nodes`."""
 

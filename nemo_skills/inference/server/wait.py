@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -171,3 +172,25 @@ def _signal(proc: subprocess.Popen, group: int | None, signum: signal.Signals) -
             proc.send_signal(signum)
     except ProcessLookupError:
         pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m nemo_skills.inference.server.wait URL [--timeout_s S]`: exit 0 once the server answers."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Wait until a model server answers its health check.")
+    parser.add_argument("url", help="base URL, e.g. http://127.0.0.1:5000 (a trailing /v1 is ignored)")
+    parser.add_argument("--timeout_s", type=float, default=600.0)
+    args = parser.parse_args(argv)
+    url = args.url.rstrip("/")
+    url = url[: -len("/v1")] if url.endswith("/v1") else url
+    try:
+        wait_for_server(url, timeout_s=args.timeout_s)
+    except ServerStartError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Option groups shared by the `ns` commands, and the server every command can start next to its work."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Optional
+
+from nemo_skills.errors import ConfigError
+
+HOSTED_SERVER_TYPES = ("openai", "azureopenai", "gemini")
+
+
+@dataclass
+class ServerOptions:
+    server_type: str = "vllm"
+    model: Optional[str] = None
+    server_address: Optional[str] = None
+    server_gpus: Optional[int] = None  # None: no server is started
+    server_nodes: int = 1
+    server_args: str = ""
+    server_port: Optional[int] = None
+    server_container: Optional[str] = None
+    server_entrypoint: Optional[str] = None
+    server_wait_s: float = 600.0
+
+    @property
+    def self_hosted(self) -> bool:
+        return self.server_gpus is not None and self.server_address is None
+
+    def check(self) -> None:
+        if self.self_hosted and not self.model:
+            raise ConfigError("--server_gpus starts a server, which needs --model.")
+        if not self.self_hosted and not self.server_address and self.server_type not in HOSTED_SERVER_TYPES:
+            raise ConfigError("Give --server_address of a running server, or --server_gpus (0 on CPU) to start one.")
+
+
+@dataclass
+class JobOptions:
+    cluster: Optional[str] = None
+    config_dir: Optional[str] = None
+    expname: str = "generate"
+    partition: Optional[str] = None
+    qos: Optional[str] = None
+    time_min: Optional[str] = None
+    exclusive: bool = False
+    run_after: list[str] = field(default_factory=list)
+    dependent_jobs: int = 0
+    dry_run: bool = False
+
+
+def server_command(options: ServerOptions):
+    """The self-hosted server's Command (None when the work uses a running or hosted server)."""
+    from nemo_skills.inference.server.local import free_port
+    from nemo_skills.pipeline.declarative import Command
+    from nemo_skills.pipeline.scripts import ServerScript
+
+    if not options.self_hosted:
+        return None
+    script = ServerScript(
+        name="server",
+        server_type=options.server_type,
+        model=options.model or "",
+        port=options.server_port or free_port(),
+        gpus=options.server_gpus or 0,
+        nodes=options.server_nodes,
+        server_args=shlex.split(options.server_args),
+        entrypoint=options.server_entrypoint,
+    )
+    return Command(script, container=options.server_container, gpus=script.gpus, nodes=script.nodes)
