@@ -201,3 +201,40 @@ def test_run_cmd_failure_shows_the_log_tail(tmp_path):
     result = ns("run_cmd", "--log_dir", str(tmp_path / "logs"), "--command", "echo the-reason; exit 4")
     assert result.returncode == 2
     assert "Job run_cmd failed" in result.stderr and "the-reason" in result.stderr
+
+
+def test_setup_writes_a_config_that_loads(tmp_path):
+    from nemo_skills.pipeline.cluster import load_cluster_config
+
+    args = [
+        "setup",
+        "--name",
+        "lb",
+        "--executor",
+        "slurm",
+        "--job_dir",
+        "/jobs",
+        "--account",
+        "acct",
+        "--partition",
+        "debug",
+        "--timeouts",
+        "debug=01:00:00",
+        "--container",
+        "nemo-skills=img:1",
+        "--mount",
+        "/data:/data",
+        "--hf_home",
+        "/data/hf",
+        "--config_dir",
+        str(tmp_path),
+    ]
+    result = ns(*args)
+    assert result.returncode == 0, result.stderr
+    cfg = load_cluster_config("lb", str(tmp_path))
+    assert (cfg.executor, cfg.job_dir, cfg.account, cfg.timeouts) == ("slurm", "/jobs", "acct", {"debug": "01:00:00"})
+    assert cfg.containers == {"nemo-skills": "img:1"} and cfg.resolved_env({})["HF_HOME"] == "/data/hf"
+    again = ns(*args)
+    assert again.returncode == 2 and "--force" in again.stderr
+    invalid = ns("setup", "--name", "bad", "--executor", "slurm", "--config_dir", str(tmp_path))
+    assert invalid.returncode == 2 and "ssh_tunnel" in invalid.stderr
