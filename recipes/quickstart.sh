@@ -21,7 +21,7 @@ with open(sys.argv[1], "w") as handle:
         handle.write(json.dumps({"id": i, "problem": problem}) + "\n")
 PY
 
-.venv/bin/ns generate \
+.venv/bin/ns generate --cluster example-none \
   --input_file "$OUTPUT_DIR/input.jsonl" --output_dir "$OUTPUT_DIR" \
   --server_type vllm --model "$MODEL_DIR" --server_gpus 0 \
   --server_args "--dtype float32 --max-model-len 2048 --enforce-eager" \
