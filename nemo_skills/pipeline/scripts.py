@@ -132,6 +132,13 @@ class ServerScript(Script):
 
 
 @dataclass(kw_only=True, eq=False)
+class StandaloneServerScript(ServerScript):
+    """A server that is the job itself (`ns start_server` on a cluster): it runs until stopped or timed out."""
+
+    service: ClassVar[bool] = False
+
+
+@dataclass(kw_only=True, eq=False)
 class GenerationClientScript(Script):
     """`python -m nemo_skills.inference.generate` with its `++` overrides, pointed at its server (if any)."""
 

@@ -1,4 +1,4 @@
-"""`ns start_server`: serve a model on this machine until interrupted."""
+"""`ns start_server`: serve a model here until interrupted, or as a job on a cluster."""
 
 from __future__ import annotations
 
@@ -23,16 +23,51 @@ def start_server_command(
     server_python: options.ServerPython = None,
     server_wait_s: options.ServerWait = 600.0,
     log_file: Annotated[str, typer.Option("--log_file", help="Where the server's output goes.")] = "server.log",
+    server_nodes: options.ServerNodes = 1,
+    server_container: options.ServerContainer = None,
+    server_entrypoint: options.ServerEntrypoint = None,
+    cluster: options.Cluster = None,
+    config_dir: options.ConfigDir = None,
+    expname: options.Expname = None,
+    partition: options.Partition = None,
+    qos: options.Qos = None,
+    time_min: options.TimeMin = None,
+    exclusive: options.Exclusive = False,
+    dry_run: options.DryRun = False,
 ) -> None:
-    """Start a model server, wait until it answers, print its URL and keep it running until Ctrl-C."""
+    """Start a model server, wait until it answers, print its URL and keep it running until Ctrl-C.
+
+    With a --cluster whose executor is local or slurm, the server is a job of its own instead."""
     from pathlib import Path
 
     from nemo_skills.errors import ConfigError
     from nemo_skills.inference.server.local import LocalServer, LocalServerConfig
+    from nemo_skills.pipeline.cluster import load_cluster_config
 
     if not model:
         raise ConfigError("--model is required.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    cluster_config = load_cluster_config(cluster, config_dir)
+    if cluster_config.executor != "none":
+        from nemo_skills.pipeline.common import JobOptions, ServerOptions
+
+        server = ServerOptions(
+            server_type,
+            model,
+            None,
+            server_gpus,
+            server_nodes,
+            server_args,
+            server_port,
+            server_container,
+            server_entrypoint,
+            server_wait_s,
+        )
+        job = JobOptions(
+            cluster, config_dir, expname or "start_server", partition, qos, time_min, exclusive, dry_run=dry_run
+        )
+        submit_server_job(server, job, cluster_config, str(Path(log_file).resolve().parent))
+        return
     cfg = LocalServerConfig(
         server_type=server_type,
         model=model,
@@ -50,3 +85,31 @@ def start_server_command(
                 time.sleep(1)
         except KeyboardInterrupt:
             pass
+
+
+def submit_server_job(server, job, cluster, log_dir: str) -> None:
+    """The server as a job of its own; its node is known once Slurm schedules it (see its log)."""
+    from nemo_skills.inference.server.local import free_port
+    from nemo_skills.pipeline.declarative import Command, CommandGroup, HardwareConfig, Job, Pipeline
+    from nemo_skills.pipeline.run import run_pipeline
+    from nemo_skills.pipeline.scripts import StandaloneServerScript
+
+    script = StandaloneServerScript(
+        name="server",
+        server_type=server.server_type,
+        model=server.model,
+        port=server.server_port or free_port(),
+        gpus=server.server_gpus or 0,
+        nodes=server.server_nodes,
+        server_args=shlex.split(server.server_args),
+        entrypoint=server.server_entrypoint,
+    )
+    hardware = HardwareConfig(job.partition, job.qos, job.time_min, job.exclusive)
+    command = Command(script, container=server.server_container, gpus=script.gpus, nodes=script.nodes)
+    pipeline = Pipeline(job.expname, cluster, [Job(job.expname, [CommandGroup([command], hardware)])], log_dir)
+    run_pipeline(pipeline, dry_run=job.dry_run)
+    if not job.dry_run:
+        print(
+            f"Server job {job.expname} submitted: it listens on port {script.port} of its node "
+            f"(log: {log_dir}/{job.expname}_server.log)."
+        )

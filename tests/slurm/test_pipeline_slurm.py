@@ -188,3 +188,42 @@ def test_ns_generate_on_slurm_then_resubmit_does_nothing(slurm_cluster, slurm_en
     again = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
     assert again.returncode == 0 and "nothing to run" in again.stderr
     assert slurm_cluster.run(["squeue", "-h"]).stdout.strip() == ""
+
+
+def test_start_server_as_a_slurm_job(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    import yaml
+
+    from nemo_skills.inference.server.wait import wait_for_server
+
+    config = tmp_path / "loopback.yaml"
+    config.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-c",
+        "from nemo_skills.pipeline.cli import main; main()",
+        "start_server",
+        "--cluster",
+        str(config),
+        "--server_type",
+        "generic",
+        "--server_entrypoint",
+        STUB,
+        "--model",
+        "served",
+        "--server_gpus",
+        "0",
+        "--server_port",
+        str(port),
+        "--server_args",
+        "--host 0.0.0.0",
+        "--log_file",
+        str(tmp_path / "logs" / "server.log"),
+        "--expname",
+        "srv",
+    ]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=slurm_cluster.client_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"listens on port {port}" in result.stdout
+    slurm_jobs.extend(slurm_cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split())
+    wait_for_server(f"http://127.0.0.1:{port}", timeout_s=60)  # every loopback node is 127.0.0.1
