@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
-from typing import Optional
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional, TypeVar
 
 from nemo_skills.errors import ConfigError
 
 HOSTED_SERVER_TYPES = ("openai", "azureopenai", "gemini")
+T = TypeVar("T")
+
+
+def from_values(cls: type[T], values: dict[str, Any]) -> T:
+    """An option group from a command's parameters (`locals()`): each field takes the parameter of its name."""
+    return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})  # type: ignore[call-arg]
 
 
 @dataclass

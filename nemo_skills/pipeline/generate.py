@@ -13,7 +13,7 @@ import typer
 from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline import options
 from nemo_skills.pipeline.cli import EXTRA_ARGS, app
-from nemo_skills.pipeline.common import JobOptions, ServerOptions, server_command
+from nemo_skills.pipeline.common import JobOptions, ServerOptions, from_values, server_command
 
 LOG = logging.getLogger(__name__)
 
@@ -230,30 +230,8 @@ def generate_command(
     elif random_seeds is not None:
         seeds = list(parse_int_list(random_seeds) or [])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    server = ServerOptions(
-        server_type,
-        model,
-        server_address,
-        server_gpus,
-        server_nodes,
-        server_args,
-        server_port,
-        server_container,
-        server_entrypoint,
-        server_wait_s,
-    )
-    job = JobOptions(
-        cluster,
-        config_dir,
-        expname or "generate",
-        partition,
-        qos,
-        time_min,
-        exclusive,
-        list(run_after or []),
-        dependent_jobs,
-        dry_run,
-    )
+    server = from_values(ServerOptions, locals())
+    job = from_values(JobOptions, {**locals(), "expname": expname or "generate", "run_after": run_after or []})
     plan = GenerationPlan(
         input_file=input_file,
         output_dir=output_dir,

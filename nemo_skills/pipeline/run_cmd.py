@@ -12,7 +12,7 @@ import typer
 from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline import options
 from nemo_skills.pipeline.cli import EXTRA_ARGS, app
-from nemo_skills.pipeline.common import JobOptions, ServerOptions, server_command
+from nemo_skills.pipeline.common import JobOptions, ServerOptions, from_values, server_command
 
 
 @dataclass
@@ -98,30 +98,8 @@ def run_cmd_command(
     if command and ctx.args:
         raise ConfigError("Give the command either with --command or after the options, not both.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    server = ServerOptions(
-        server_type,
-        model,
-        server_address,
-        server_gpus,
-        server_nodes,
-        server_args,
-        server_port,
-        server_container,
-        server_entrypoint,
-        server_wait_s,
-    )
-    job = JobOptions(
-        cluster,
-        config_dir,
-        expname or "run_cmd",
-        partition,
-        qos,
-        time_min,
-        exclusive,
-        list(run_after or []),
-        0,
-        dry_run,
-    )
+    server = from_values(ServerOptions, locals())
+    job = from_values(JobOptions, {**locals(), "expname": expname or "run_cmd", "run_after": run_after or []})
     plan = RunCommandPlan(
         command or " ".join(ctx.args), log_dir, container, num_gpus, num_nodes, num_tasks, server, job
     )

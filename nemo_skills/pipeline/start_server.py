@@ -49,23 +49,10 @@ def start_server_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     cluster_config = load_cluster_config(cluster, config_dir)
     if cluster_config.executor != "none":
-        from nemo_skills.pipeline.common import JobOptions, ServerOptions
+        from nemo_skills.pipeline.common import JobOptions, ServerOptions, from_values
 
-        server = ServerOptions(
-            server_type,
-            model,
-            None,
-            server_gpus,
-            server_nodes,
-            server_args,
-            server_port,
-            server_container,
-            server_entrypoint,
-            server_wait_s,
-        )
-        job = JobOptions(
-            cluster, config_dir, expname or "start_server", partition, qos, time_min, exclusive, dry_run=dry_run
-        )
+        server = from_values(ServerOptions, locals())
+        job = from_values(JobOptions, {**locals(), "expname": expname or "start_server"})
         submit_server_job(server, job, cluster_config, str(Path(log_file).resolve().parent))
         return
     cfg = LocalServerConfig(
