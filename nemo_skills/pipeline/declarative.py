@@ -123,6 +123,10 @@ class JobRenderContext:
             return "127.0.0.1"
         return "${" + HET_HOST_VAR.format(index=self._group_of[id(script)]) + "}"
 
+    def bind_host(self, script: Script) -> str:
+        """Where a service listens: loopback when it shares a machine with its users, else every interface."""
+        return "0.0.0.0" if self.executor == "slurm" else "127.0.0.1"
+
     def python_for(self, container: str) -> str:
         """Inside a container `python3`; else the Python env the config names, or this environment's."""
         if self.cluster.image_for(container):

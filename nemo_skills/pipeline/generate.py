@@ -30,6 +30,7 @@ class GenerationPlan:
     num_chunks: Optional[int] = None
     chunk_ids: Optional[list[int]] = None
     rerun_done: bool = False
+    with_sandbox: bool = False
     overrides: list[str] = field(default_factory=list)
 
     def tasks(self) -> list[tuple[Optional[int], Optional[int]]]:
@@ -120,10 +121,19 @@ def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Opti
     def path(host_path) -> str:
         return cluster.container_path(str(Path(host_path).resolve()))
 
-    def client(seed, chunk, server: Command | None) -> Command:
+    def sandbox() -> Command | None:
+        if not plan.with_sandbox:
+            return None
+        from nemo_skills.inference.server.local import free_port
+        from nemo_skills.pipeline.scripts import SandboxScript
+
+        return Command(SandboxScript(name="sandbox", port=free_port()))
+
+    def client(seed, chunk, server: Command | None, sandbox: Command | None) -> Command:
         script = GenerationClientScript(
             name="client" + plan.task_name(seed, chunk)[len(plan.job.expname) :],
             server=server.script if server else None,  # type: ignore[arg-type]
+            sandbox=sandbox.script if sandbox else None,  # type: ignore[arg-type]
             server_address=options.server_address,
             server_wait_s=options.server_wait_s,
             overrides=plan.task_overrides(seed, chunk, path),
@@ -135,8 +145,8 @@ def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Opti
         for seed, chunk in pending:
             previous = None
             for copy in range(plan.job.dependent_jobs + 1):
-                server = server_command(options)
-                commands = [c for c in (server, client(seed, chunk, server)) if c is not None]
+                server, box = server_command(options), sandbox()
+                commands = [c for c in (server, box, client(seed, chunk, server, box)) if c is not None]
                 name = plan.task_name(seed, chunk) + (f"-dep{copy}" if copy else "")
                 job = Job(
                     name,
@@ -149,9 +159,9 @@ def build_pipeline(plan: GenerationPlan, pending: list[tuple[Optional[int], Opti
                 jobs.append(job)
                 previous = job
     else:
-        server = server_command(options)
-        clients = [client(seed, chunk, server) for seed, chunk in pending]
-        commands = ([server] if server else []) + clients
+        server, box = server_command(options), sandbox()
+        clients = [client(seed, chunk, server, box) for seed, chunk in pending]
+        commands = [c for c in (server, box) if c is not None] + clients
         jobs.append(Job(plan.job.expname, [CommandGroup(commands, hardware)], run_after=list(plan.job.run_after)))
     log_dir = str(Path(plan.output_dir).resolve() / "generation-logs")
     return Pipeline(plan.job.expname, cluster, jobs, log_dir)
@@ -210,6 +220,9 @@ def generate_command(
         Optional[str], typer.Option("--chunk_ids", help="Only these chunks, e.g. 0,2 or 0..3")
     ] = None,
     rerun_done: Annotated[bool, typer.Option("--rerun_done", help="Regenerate outputs already done.")] = False,
+    with_sandbox: Annotated[
+        bool, typer.Option("--with_sandbox", help="Start a code-execution sandbox next to each generation job.")
+    ] = False,
     cluster: options.Cluster = None,
     config_dir: options.ConfigDir = None,
     expname: options.Expname = None,
@@ -241,6 +254,7 @@ def generate_command(
         num_chunks=num_chunks,
         chunk_ids=parse_int_list(chunk_ids),
         rerun_done=rerun_done,
+        with_sandbox=with_sandbox,
         overrides=list(ctx.args),
     )
     run_generation(plan)

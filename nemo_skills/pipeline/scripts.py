@@ -20,6 +20,8 @@ class RenderContext(Protocol):
 
     def host_of(self, script: Script) -> str: ...
 
+    def bind_host(self, script: Script) -> str: ...
+
     def python_for(self, container: str) -> str: ...
 
 
@@ -132,6 +134,39 @@ class ServerScript(Script):
 
 
 @dataclass(kw_only=True, eq=False)
+class SandboxScript(Script):
+    """The code-execution sandbox service, next to the clients that run model-written code."""
+
+    service: ClassVar[bool] = True
+    default_container: ClassVar[str] = "sandbox"
+    port: int
+    workers: int | None = None
+
+    def command(self, ctx: RenderContext) -> str:
+        from nemo_skills.inference.server.commands import to_shell
+
+        argv = [
+            ctx.python_for(self.default_container),
+            "-m",
+            "nemo_skills.code_execution.server",
+            "--host",
+            ctx.bind_host(self),
+            "--port",
+            str(self.port),
+        ]
+        if self.workers:
+            argv += ["--workers", str(self.workers)]
+        return to_shell(argv)
+
+    def env_for_clients(self, ctx: RenderContext) -> dict[str, str]:
+        """What a client needs to reach this sandbox (the variables the generation task reads)."""
+        return {"NEMO_SKILLS_SANDBOX_HOST": ctx.host_of(self), "NEMO_SKILLS_SANDBOX_PORT": str(self.port)}
+
+    def describe(self) -> str:
+        return f"{self.name}: code sandbox on port {self.port}"
+
+
+@dataclass(kw_only=True, eq=False)
 class StandaloneServerScript(ServerScript):
     """A server that is the job itself (`ns start_server` on a cluster): it runs until stopped or timed out."""
 
@@ -145,6 +180,7 @@ class GenerationClientScript(Script):
     overrides: list[str] = field(default_factory=list)
     server: ServerScript | None = None
     server_address: str | None = None  # a server running elsewhere
+    sandbox: SandboxScript | None = None
     server_wait_s: float = 600.0
     module: str = "nemo_skills.inference.generate"
     after: list[str] = field(default_factory=list)  # argv lists joined with && after a successful generation
@@ -165,5 +201,8 @@ class GenerationClientScript(Script):
 
         # the server's host may be a het-group placeholder, which to_shell leaves for the shell to expand
         parts = [to_shell(self.argv(ctx))]
+        if self.sandbox is not None:
+            exports = [f"export {key}={to_shell([value])}" for key, value in self.sandbox.env_for_clients(ctx).items()]
+            parts.insert(0, " && ".join(exports))
         parts += self.after
         return " && ".join(parts)
