@@ -124,8 +124,8 @@ class JobRenderContext:
         return "${" + HET_HOST_VAR.format(index=self._group_of[id(script)]) + "}"
 
     def bind_host(self, script: Script) -> str:
-        """Where a service listens: loopback when it shares a machine with its users, else every interface."""
-        return "0.0.0.0" if self.executor == "slurm" else "127.0.0.1"
+        """Where a service listens: loopback when it shares an allocation with its users, else every interface."""
+        return "127.0.0.1" if self.host_of(script) == "127.0.0.1" else "0.0.0.0"
 
     def python_for(self, container: str) -> str:
         """Inside a container `python3`; else the Python env the config names, or this environment's."""
