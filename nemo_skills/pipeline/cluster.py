@@ -98,15 +98,17 @@ class ClusterConfig(_Strict):
 
     # ---- derived values ----
     def image_for(self, container: str) -> str | None:
-        """The image a component runs in; None when it runs without a container (executor none, or a Python env)."""
-        entry = self.containers.get(container)
+        """The image a component runs in; None when it runs without a container (executor none, or a Python env).
+
+        `container` is a key of `containers`, or itself an image (`repo/name:tag`)."""
+        entry = self.containers.get(container) or (container if ":" in container or "/" in container else None)
         if self.executor == "none" or not entry or _is_path(entry):
             return None
         return entry
 
     def python_env_for(self, container: str) -> str | None:
-        """The interpreter a `containers` entry names (a python binary or a virtualenv folder), if it names one."""
-        entry = self.containers.get(container)
+        """The interpreter a `containers` entry (or `container` itself) names: a python binary or a virtualenv."""
+        entry = self.containers.get(container) or (container if _is_path(container) else None)
         if not entry or not (_is_path(entry) or self.executor == "none"):
             return None
         path = Path(os.path.expanduser(entry))

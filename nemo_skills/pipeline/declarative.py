@@ -103,8 +103,12 @@ class RenderedJob:
     hardware: list[HardwareConfig]
     dependencies: list[str]
     run_after: list[str]
-    sync_dir: str
+    sync_dir: str  # where its commands record exit codes (as the commands see it)
+    host_sync_dir: str  # the same folder, as this machine sees it
     dependency_type: str | None = None
+
+    def main_commands(self) -> list[RenderedCommand]:
+        return [command for group in self.groups for command in group if not command.service]
 
 
 class JobRenderContext:
@@ -115,6 +119,7 @@ class JobRenderContext:
         self.cluster = cluster
         self.executor = cluster.executor
         self._group_of = {id(c.script): i for i, g in enumerate(job.groups) for c in g.commands}
+        self._command_of = {id(c.script): c for g in job.groups for c in g.commands}
 
     def host_of(self, script: Script) -> str:
         if id(script) not in self._group_of:
@@ -127,8 +132,10 @@ class JobRenderContext:
         """Where a service listens: loopback when it shares an allocation with its users, else every interface."""
         return "127.0.0.1" if self.host_of(script) == "127.0.0.1" else "0.0.0.0"
 
-    def python_for(self, container: str) -> str:
-        """Inside a container `python3`; else the Python env the config names, or this environment's."""
+    def python_for(self, script: Script) -> str:
+        """Inside a container `python3`; else the Python env the command's container names, or this one."""
+        command = self._command_of[id(script)]
+        container = command.container_name
         if self.cluster.image_for(container):
             return "python3"
         configured = self.cluster.python_env_for(container)
@@ -137,7 +144,7 @@ class JobRenderContext:
         if container in ("vllm", "sglang"):
             from nemo_skills.inference.server.local import server_python
 
-            return server_python(container, None)
+            return server_python(container, None, command.gpus)
         return sys.executable
 
 
@@ -156,8 +163,14 @@ def logged(command: str, log_file: str) -> str:
     return f"mkdir -p $(dirname {log}); set -o pipefail; ( {command} ) 2>&1 | tee -a {log}"
 
 
-def wrap_plain(command: str) -> str:
-    return f"bash -c {shlex.quote(command)}"
+def dependency_check(dependencies: list[RenderedJob]) -> str:
+    """Shell that stops (exit 1) unless every main command of `dependencies` recorded exit code 0."""
+    files = [f"{job.sync_dir}/{command.name}.exit" for job in dependencies for command in job.main_commands()]
+    quoted = " ".join(shlex.quote(f) for f in files)
+    return (
+        f'for f in {quoted}; do if [ "$(cat "$f" 2>/dev/null)" != 0 ]; then '
+        'echo "not running: a job this one depends on did not succeed ($f)" >&2; exit 1; fi; done'
+    )
 
 
 def wrap_main(command: str, name: str, sync_dir: str) -> str:
@@ -215,6 +228,14 @@ class Pipeline:
             raise ConfigError(f"Job {job.name!r} has no commands.")
         if all(command.script.service for command in commands):
             raise ConfigError(f"Job {job.name!r} has only services (servers/sandboxes), so it would never end.")
+        mains = [command.name for command in commands if not command.script.service]
+        if self.cluster.executor == "slurm" and len(mains) > 1:
+            # nemo-run's Slurm monitor ends the whole job shortly after its first step exits
+            raise ConfigError(
+                f"Job {job.name!r} has several main commands ({', '.join(mains)}); on Slurm give each its own job."
+            )
+        if len(set(c.name for c in commands)) != len(commands):
+            raise ConfigError(f"Job {job.name!r} has two commands with the same name; names must be unique.")
         if self.cluster.executor == "none":
             if any(command.nodes > 1 for command in commands):
                 raise ConfigError(f"Job {job.name!r} asks for several nodes; executor `none` runs on this machine.")
@@ -232,23 +253,29 @@ class Pipeline:
         self.validate()
         env = self.cluster.resolved_env()
         log_dir = self.cluster.container_path(self.log_dir)
-        return [self._render_job(job, env, log_dir) for job in self.jobs]
+        rendered: dict[str, RenderedJob] = {}
+        for job in self.jobs:
+            # off Slurm, nemo-run starts a dependent job whatever happened: it checks its dependencies' exit codes
+            checks = [] if self.cluster.executor == "slurm" else [rendered[d.name] for d in job.dependencies]
+            rendered[job.name] = self._render_job(job, env, log_dir, checks)
+        return list(rendered.values())
 
-    def _render_job(self, job: Job, env: dict[str, str], log_dir: str) -> RenderedJob:
+    def _render_job(self, job: Job, env: dict[str, str], log_dir: str, checks: list[RenderedJob]) -> RenderedJob:
         ctx = JobRenderContext(job, self.cluster)
-        sync_dir = f"{log_dir}/.sync/{job.name}-{uuid.uuid4().hex[:8]}"
+        token = f"{job.name}-{uuid.uuid4().hex[:8]}"
+        sync_dir = f"{log_dir}/.sync/{token}"
         commands = job.commands()
         num_mains = sum(1 for command in commands if not command.script.service)
-        has_services = num_mains < len(commands)
         groups = []
         for group in job.groups:
             rendered = []
-            for command in group.commands:
+            # the biggest request first: on Slurm the first command of a group sizes the allocation
+            for command in sorted(group.commands, key=lambda c: (c.nodes, c.gpus), reverse=True):
                 log_file = f"{log_dir}/{job.name}_{command.name}.log"
                 text = logged(command.script.command(ctx), log_file)
-                if not has_services:
-                    text = wrap_plain(text)
-                elif command.script.service:
+                if checks:  # inside the wrappers: a main that does not run still records its failure
+                    text = f"{dependency_check(checks)} && {text}"
+                if command.script.service:
                     text = wrap_service(text, command.name, sync_dir, num_mains)
                 else:
                     text = wrap_main(text, command.name, sync_dir)
@@ -276,6 +303,7 @@ class Pipeline:
             dependencies=[dependency.name for dependency in job.dependencies],
             run_after=list(job.run_after),
             sync_dir=sync_dir,
+            host_sync_dir=f"{self.log_dir}/.sync/{token}",
             dependency_type=job.dependency_type,
         )
 

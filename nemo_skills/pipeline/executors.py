@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,8 +124,21 @@ def build_executor(
     )
 
 
+def run_together(commands: list[RenderedCommand]) -> str:
+    """One shell that runs every command of a group at once, each with its own environment, and waits for all."""
+    parts = []
+    for command in commands:
+        exports = "".join(f"export {key}={shlex.quote(value)}; " for key, value in command.env.items())
+        parts.append(f"( {exports}{command.command} ) &")
+    return " ".join(parts) + " wait"
+
+
 def _job_tasks(cluster: ClusterConfig, job: RenderedJob, paths: ExperimentPaths) -> tuple[list[Any], list[Any]]:
     run = _run()
+    if cluster.executor == "none":
+        # one process per job: nemo-run's local task groups stop the other tasks when the first one ends
+        (group,) = job.groups
+        return [run.Script(inline=run_together(group))], [run.LocalExecutor()]
     tasks, executors = [], []
     commands = [command for group in job.groups for command in group]
     for group, hardware in zip(job.groups, job.hardware, strict=True):

@@ -26,11 +26,31 @@ def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def failure_report(job: RenderedJob) -> str:
-    parts = [f"Job {job.name} failed."]
+    codes = ", ".join(
+        f"{name}: {'no exit code' if code is None else code}" for name, code in main_exit_codes(job).items()
+    )
+    parts = [f"Job {job.name} failed ({codes})."]
     for group in job.groups:
         for command in group:
             parts.append(f"--- {command.name} ({command.log_file}), last lines:\n{log_tail(command.log_file)}")
     return "\n".join(parts)
+
+
+def main_exit_codes(job: RenderedJob) -> dict[str, int | None]:
+    """Each main command's recorded exit code (None: it never recorded one)."""
+    codes: dict[str, int | None] = {}
+    for command in job.main_commands():
+        try:
+            codes[command.name] = int(Path(job.host_sync_dir, f"{command.name}.exit").read_text().strip())
+        except (OSError, ValueError):
+            codes[command.name] = None
+    return codes
+
+
+def succeeded(job: RenderedJob) -> bool:
+    """A job succeeded when every one of its main commands recorded exit code 0 (the executor's word is not enough:
+    nemo-run reports a multi-command local job by its last command)."""
+    return all(code == 0 for code in main_exit_codes(job).values())
 
 
 def run_pipeline(pipeline: Pipeline, dry_run: bool = False):
@@ -54,8 +74,7 @@ def run_pipeline(pipeline: Pipeline, dry_run: bool = False):
     if pipeline.cluster.executor == "slurm":
         LOG.info("Submitted %d job(s); logs will be in %s", len(rendered), pipeline.log_dir)
         return experiment
-    states = {job.id: str(job.state).split(".")[-1] for job in experiment.jobs}
-    failed = [spec for spec, job in zip(rendered, experiment.jobs, strict=True) if states[job.id] != "SUCCEEDED"]
+    failed = [job for job in rendered if not succeeded(job)]
     if failed:
         raise JobFailedError("\n".join(failure_report(spec) for spec in failed))
     return experiment

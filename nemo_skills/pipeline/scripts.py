@@ -22,7 +22,7 @@ class RenderContext(Protocol):
 
     def bind_host(self, script: Script) -> str: ...
 
-    def python_for(self, container: str) -> str: ...
+    def python_for(self, script: Script) -> str: ...
 
 
 @dataclass(kw_only=True, eq=False)
@@ -71,7 +71,7 @@ class UserCommandScript(Script):
 
         url = self.server.base_url(ctx)
         wait = [
-            ctx.python_for(self.default_container),
+            ctx.python_for(self),
             "-m",
             "nemo_skills.inference.server.wait",
             url,
@@ -117,7 +117,7 @@ class ServerScript(Script):
     def command(self, ctx: RenderContext) -> str:
         from nemo_skills.inference.server.commands import to_shell
 
-        launch = self.launch(ctx.python_for(self.container_name))
+        launch = self.launch(ctx.python_for(self))
         exports = [f"export {key}={shlex.quote(value)}" for key, value in launch.env.items()]
         if self.server_type == "vllm" and self.gpus == 0:
             # GiB of KV cache; without a cap vLLM on CPU reserves ~90% of the machine's memory. The user's value wins.
@@ -146,7 +146,7 @@ class SandboxScript(Script):
         from nemo_skills.inference.server.commands import to_shell
 
         argv = [
-            ctx.python_for(self.default_container),
+            ctx.python_for(self),
             "-m",
             "nemo_skills.code_execution.server",
             "--host",
@@ -193,7 +193,7 @@ class GenerationClientScript(Script):
         return []
 
     def argv(self, ctx: RenderContext) -> list[str]:
-        python = ctx.python_for(self.default_container)
+        python = ctx.python_for(self)
         return [python, "-m", self.module, *self.server_overrides(ctx), *self.overrides]
 
     def command(self, ctx: RenderContext) -> str:
