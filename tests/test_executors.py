@@ -112,3 +112,26 @@ def test_slurm_dry_run_prints_sbatch_scripts_and_submits_nothing(tmp_path):
     assert not (tmp_path / "jobs" / "experiments").exists() or not any(
         (tmp_path / "jobs" / "experiments").rglob("*.sh")
     )
+
+
+def test_het_dry_run_leaves_unset_gpus_out_and_hides_secrets(tmp_path, monkeypatch, capsys):
+    from nemo_skills.pipeline.declarative import Command, CommandGroup, Job, Pipeline
+    from nemo_skills.pipeline.run import run_pipeline
+    from nemo_skills.pipeline.scripts import GenerationClientScript, ServerScript
+
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_value_123")
+    cluster = ClusterConfig(
+        executor="slurm",
+        job_dir=str(tmp_path),
+        account="acct",
+        partition="gpu",
+        containers={"vllm": "/opt/vllm-venv/bin/python"},
+    )
+    server = ServerScript(name="server", server_type="vllm", model="/m", port=5000, gpus=8)
+    client = GenerationClientScript(name="client", server=server, overrides=["++input_file=/in.jsonl"])
+    job = Job("het", [CommandGroup([Command(server, gpus=8)]), CommandGroup([Command(client)])])
+    run_pipeline(Pipeline("het", cluster, [job], str(tmp_path / "logs")), dry_run=True)
+    out = capsys.readouterr().out
+    assert "heterogeneous job het" in out and "#SBATCH hetjob" in out
+    assert "--gpus-per-node=8" in out and "--gpus-per-node=None" not in out
+    assert "hf_secret_value_123" not in out and "HF_TOKEN=<hidden>" in out

@@ -97,6 +97,11 @@ class ClusterConfig(_Strict):
         return self
 
     # ---- derived values ----
+    @property
+    def uses_images(self) -> bool:
+        """Whether jobs run in containers (then host paths must be mounted); else they see this file system."""
+        return any(self.image_for(name) for name in self.containers)
+
     def image_for(self, container: str) -> str | None:
         """The image a component runs in; None when it runs without a container (executor none, or a Python env).
 
@@ -144,7 +149,7 @@ class ClusterConfig(_Strict):
 
     def container_path(self, host_path: str, environ: dict[str, str] | None = None) -> str:
         """Where a host path is seen inside containers (identity for `none` and for configs without containers)."""
-        if self.executor == "none" or not self.containers:
+        if not self.uses_images:
             return host_path
         for mount in self.resolved_mounts(environ):
             source = mount.source.rstrip("/")
@@ -164,7 +169,7 @@ class ClusterConfig(_Strict):
                         f"Mount source {mount.source} does not exist on this host (mount "
                         f"{mount.source}:{mount.destination}); create it or fix the cluster config."
                     )
-        if check_hf_home and self.containers and self.executor != "none" and not self.skip_hf_home_check:
+        if check_hf_home and self.uses_images and not self.skip_hf_home_check:
             hf_home = env.get("HF_HOME")
             if hf_home is None:
                 raise ConfigError(

@@ -23,7 +23,24 @@ def _run():
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import nemo_run as run
 
+    _omit_unset_sbatch_flags()
     return run
+
+
+def _omit_unset_sbatch_flags() -> None:
+    """nemo-run writes `#SBATCH --gpus-per-node=None` for a GPU-less group of a het job after a GPU group; sbatch
+    rejects that. Unset values are left out instead."""
+    from nemo_run.core.execution import slurm
+
+    original = slurm._as_sbatch_flag
+    if getattr(original, "_omits_none", False):
+        return
+
+    def as_sbatch_flag(key: str, value: Any) -> str:
+        return f"# --{key.replace('_', '-')} not set" if value is None else original(key, value)
+
+    as_sbatch_flag._omits_none = True  # type: ignore[attr-defined]
+    slurm._as_sbatch_flag = as_sbatch_flag
 
 
 @dataclass(frozen=True)

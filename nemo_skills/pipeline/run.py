@@ -53,6 +53,15 @@ def succeeded(job: RenderedJob) -> bool:
     return all(code == 0 for code in main_exit_codes(job).values())
 
 
+def secret_values(pipeline: Pipeline) -> list[str]:
+    """Values a printed plan must not show: forwarded secrets and required variables (tokens, keys)."""
+    from nemo_skills.pipeline.cluster import FORWARDED_SECRETS
+
+    env = pipeline.cluster.resolved_env()
+    names = set(FORWARDED_SECRETS) | {entry.split("=")[0] for entry in pipeline.cluster.required_env_vars}
+    return sorted((env[name] for name in names if env.get(name) and len(env[name]) >= 4), key=len, reverse=True)
+
+
 def run_pipeline(pipeline: Pipeline, dry_run: bool = False):
     """Submit every job (Slurm: detached) or run them here (none/local: attached), or print the plan."""
     from nemo_skills.pipeline.executors import run_jobs
@@ -65,7 +74,10 @@ def run_pipeline(pipeline: Pipeline, dry_run: bool = False):
             from nemo_skills.pipeline.executors import rendered_scripts
 
             experiment = run_jobs(pipeline.name, pipeline.cluster, rendered, dry_run=True)
+            secrets = secret_values(pipeline)
             for name, script in rendered_scripts(experiment).items():
+                for secret in secrets:
+                    script = script.replace(secret, "<hidden>")
                 print(f"\n===== {name} (not submitted) =====\n{script}")
         return None
     if pipeline.cluster.executor != "slurm":

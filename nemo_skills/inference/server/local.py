@@ -37,14 +37,11 @@ def server_python(server_type: str, requested: str | None, num_gpus: int = 0) ->
 
         if is_provisioned(default_venv_dir()):
             return str(venv_python(default_venv_dir()))
-    raise ConfigError(
-        f"{module} is not installed in this environment. Pass --server_python /path/to/venv/bin/python"
-        + (
-            ", or provision vLLM for CPU: python -m nemo_skills.inference.server.vllm_cpu_env"
-            if module == "vllm" and num_gpus == 0
-            else "."
-        )
-    )
+    hint = "pass --server_container /path/to/venv/bin/python (ns start_server here: --server_python), or name "
+    hint += f"it under `containers: {{{server_type}: /path/to/venv}}` in the cluster config"
+    if module == "vllm" and num_gpus == 0:
+        hint += "; or provision vLLM for CPU: python -m nemo_skills.inference.server.vllm_cpu_env"
+    raise ConfigError(f"{module} is not installed in this environment: {hint}.")
 
 
 @dataclass
