@@ -73,4 +73,8 @@ def server_command(options: ServerOptions):
         server_args=shlex.split(options.server_args),
         entrypoint=options.server_entrypoint,
     )
-    return Command(script, container=options.server_container, gpus=script.gpus, nodes=script.nodes)
+    # megatron and multi-node trtllm start one process per GPU: the launch command says how many per node
+    tasks = script.launch().num_tasks
+    return Command(
+        script, container=options.server_container, gpus=script.gpus, nodes=script.nodes, tasks_per_node=tasks
+    )
