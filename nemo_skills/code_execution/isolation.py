@@ -120,35 +120,59 @@ def remove_scratch(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def pids_of_uid(uid: int) -> list[int]:
-    pids = []
+def _procs_of_uid(uid: int) -> list[tuple[int, bytes, int]]:
+    """(pid, state, ppid) of every process owned by ``uid``."""
+    procs = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 if os.stat(f"/proc/{name}").st_uid != uid:
                     continue
                 with open(f"/proc/{name}/stat", "rb") as fh:
-                    state = fh.read().rsplit(b")", 1)[1].split()[0]
-            except (OSError, IndexError):
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+                procs.append((int(name), fields[0], int(fields[1])))
+            except (OSError, IndexError, ValueError):
                 continue
-            if state not in (b"Z", b"X"):  # zombies are already dead; their parent reaps them
-                pids.append(int(name))
-    return pids
+    return procs
 
 
-def kill_uid(uid: int, rounds: int = 50) -> int:
-    """SIGKILL every process owned by ``uid`` (repeated: a fork bomb forks while we kill). Returns the count."""
+def pids_of_uid(uid: int) -> list[int]:
+    """Live (not zombie) processes of ``uid``."""
+    return [pid for pid, state, _ in _procs_of_uid(uid) if state not in (b"Z", b"X")]
+
+
+def become_subreaper() -> bool:
+    """Orphans of sandboxed runs are re-parented to the server (PR_SET_CHILD_SUBREAPER), which reaps them in
+    :func:`kill_uid`: their zombies would otherwise count against the uid's RLIMIT_NPROC where PID 1 does not reap."""
+    return _libc.prctl(36, 1, 0, 0, 0) == 0
+
+
+def kill_uid(uid: int, keep: int | None = None, rounds: int = 100) -> int:
+    """SIGKILL every process owned by ``uid`` (repeated: a fork bomb forks while we kill) and reap the orphans that
+    were re-parented to us. ``keep`` is the run's own child, which asyncio reaps. Returns the number of kills."""
     killed = 0
+    me = os.getpid()
     for _ in range(rounds):
-        pids = pids_of_uid(uid)
-        if not pids:
-            break
-        for pid in pids:
+        procs = _procs_of_uid(uid)
+        pending = False
+        for pid, state, ppid in procs:
+            if state in (b"Z", b"X"):
+                if ppid == me and pid != keep:
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+                elif pid != keep:  # its parent is dying: it will be re-parented to us, then reaped
+                    pending = True
+                continue
+            pending = True
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
             except OSError:
                 pass
+        if not pending:
+            break
         time.sleep(0.002)
     return killed
 

@@ -10,7 +10,14 @@ import signal
 import time
 from dataclasses import asdict, dataclass
 
-from nemo_skills.code_execution.isolation import Isolation, child_env, kill_group, kill_uid, make_scratch, remove_scratch
+from nemo_skills.code_execution.isolation import (
+    Isolation,
+    child_env,
+    kill_group,
+    kill_uid,
+    make_scratch,
+    remove_scratch,
+)
 
 READ_CHUNK = 1 << 16
 DRAIN_AFTER_EXIT_S = 1.0  # how long to wait for pipe EOF after the main process is gone
@@ -108,11 +115,35 @@ async def run_once(
         if uid is not None:
             os.chown(path, uid, uid)
         argv = [a.replace("{python}", python).replace("{file}", path) for a in language.argv]
-        return await _run_argv(
-            argv, isolation, scratch, timeout, std_input, uid, started, max_output_characters
-        )
+        return await _run_argv(argv, isolation, scratch, timeout, std_input, uid, started, max_output_characters)
     finally:
         remove_scratch(scratch)
+
+
+async def wait_exit(proc: asyncio.subprocess.Process, timeout: float) -> bool:
+    """True when the process exited within ``timeout``.
+
+    ``Process.wait()`` also waits for its pipes to close, which a detached grandchild can hold open forever; a pidfd
+    becomes readable when the process itself exits.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (OSError, AttributeError):  # already reaped, or no pidfd support: poll
+        deadline = time.monotonic() + timeout
+        while proc.returncode is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return proc.returncode is not None
+    exited = loop.create_future()
+    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await asyncio.wait_for(exited, timeout)
+        return True
+    except asyncio.TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:
@@ -153,14 +184,12 @@ async def _run_argv(
     feeder = asyncio.ensure_future(_feed(proc.stdin, std_input.encode())) if proc.stdin and std_input else None
     timed_out = False
     try:
-        await asyncio.wait_for(proc.wait(), timeout)
-    except asyncio.TimeoutError:
-        timed_out = True
+        timed_out = not await wait_exit(proc, timeout)
     finally:
         # The main process is gone or out of time: nothing of this run may outlive it.
         kill_group(proc.pid)
         if uid is not None and isolation.switch_uid:
-            await asyncio.to_thread(kill_uid, uid)
+            await asyncio.to_thread(kill_uid, uid, proc.pid)
         exit_code = await proc.wait()
         _, pending = await asyncio.wait(readers, timeout=DRAIN_AFTER_EXIT_S)
         for task in [*pending, *([feeder] if feeder else [])]:

@@ -10,12 +10,24 @@ import socket
 import time
 from pathlib import Path
 
-from nemo_skills.code_execution.isolation import Isolation, child_env, kill_group, kill_uid, make_scratch, remove_scratch
+from nemo_skills.code_execution.isolation import (
+    Isolation,
+    child_env,
+    kill_group,
+    kill_uid,
+    make_scratch,
+    remove_scratch,
+)
 from nemo_skills.code_execution.runner import DRAIN_AFTER_EXIT_S, CappedReader, RunResult
 
 WORKER_SOURCE = (Path(__file__).parent / "repl_worker.py").read_text(encoding="utf-8")
 START_TIMEOUT_S = 15.0
 INTERRUPT_GRACE_S = 0.5
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 class SessionDead(Exception):
@@ -50,6 +62,7 @@ class Session:
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 self.python,
+                "-u",  # unbuffered: the cell's prints and its subprocesses' output stay in order
                 "-c",
                 WORKER_SOURCE,
                 str(child.fileno()),
@@ -82,8 +95,8 @@ class Session:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise asyncio.TimeoutError from None
-                ready = loop.create_future()
-                loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+                ready: asyncio.Future[None] = loop.create_future()
+                loop.add_reader(fd, _resolve, ready)
                 try:
                     await asyncio.wait_for(ready, remaining)
                 finally:
@@ -172,7 +185,7 @@ class Session:
         if self.proc is not None:
             kill_group(self.proc.pid)
             if self.uid is not None and self.isolation.switch_uid:
-                await asyncio.to_thread(kill_uid, self.uid)
+                await asyncio.to_thread(kill_uid, self.uid, self.proc.pid)
             try:
                 await asyncio.wait_for(self.proc.wait(), 5)
             except asyncio.TimeoutError:
