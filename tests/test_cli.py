@@ -238,3 +238,36 @@ def test_setup_writes_a_config_that_loads(tmp_path):
     assert again.returncode == 2 and "--force" in again.stderr
     invalid = ns("setup", "--name", "bad", "--executor", "slurm", "--config_dir", str(tmp_path))
     assert invalid.returncode == 2 and "ssh_tunnel" in invalid.stderr
+
+
+def test_generate_with_sandbox_starts_it_next_to_the_clients(tmp_path):
+    """The pipeline starts the sandbox as a service; the client finds it through NEMO_SKILLS_SANDBOX_HOST/PORT."""
+    from nemo_skills.pipeline.common import JobOptions, ServerOptions
+    from nemo_skills.pipeline.generate import GenerationPlan, build_pipeline
+    from nemo_skills.pipeline.run import run_pipeline
+
+    input_file = write_input(tmp_path / "in.jsonl", 2)
+    with run_stub() as stub:
+        plan = GenerationPlan(
+            input_file=str(input_file),
+            output_dir=str(tmp_path / "out"),
+            with_sandbox=True,
+            server=ServerOptions(server_address=stub.base_url),
+            job=JobOptions(expname="boxed"),
+            overrides=["++prompt_config=generic/default", "++server.model=stub-model", "++progress_bar=False"],
+        )
+        pipeline = build_pipeline(plan, plan.tasks())
+        client = pipeline.jobs[0].groups[0].commands[-1].script
+        probe = (
+            'python -c "import os, json, urllib.request; '
+            "env = os.environ; "
+            "url = 'http://%s:%s/execute' % (env['NEMO_SKILLS_SANDBOX_HOST'], env['NEMO_SKILLS_SANDBOX_PORT']); "
+            "body = json.dumps({'generated_code': 'print(6*7)', 'language': 'python'}).encode(); "
+            "request = urllib.request.Request(url, body, {'Content-Type': 'application/json'}); "
+            "print('SANDBOX SAYS', json.load(urllib.request.urlopen(request, timeout=60))['stdout'].strip())\""
+        )
+        client.after.append(probe)
+        run_pipeline(pipeline)
+    log = (tmp_path / "out" / "generation-logs" / "boxed_client.log").read_text()
+    assert "SANDBOX SAYS 42" in log
+    assert (tmp_path / "out" / "output.jsonl.done").exists()
