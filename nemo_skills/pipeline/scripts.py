@@ -183,7 +183,7 @@ class GenerationClientScript(Script):
     sandbox: SandboxScript | None = None
     server_wait_s: float = 600.0
     module: str = "nemo_skills.inference.generate"
-    after: list[str] = field(default_factory=list)  # argv lists joined with && after a successful generation
+    after: list[str] = field(default_factory=list)  # shell commands run (&&) after a successful generation
 
     def server_overrides(self, ctx: RenderContext) -> list[str]:
         if self.server is not None:
