@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing generics
 
-from nemo_skills.errors import ConfigError, InputError, NemoSkillsError
+from nemo_skills.errors import ConfigError, InputError, NemoSkillsError, ServerError
+from nemo_skills.inference.code_execution import CodeExecutionConfig
 from nemo_skills.inference.model.config import InferenceConfig, ServerConfig
 from nemo_skills.inference.output_files import (
     chunk_bounds,
@@ -60,6 +61,8 @@ class GenerateConfig:
     merge_chunks: bool = True  # the last chunk to finish joins all chunks into output_file
     generation_key: str = "generation"
     add_generation_stats: bool = True
+    code_execution: bool = False  # run the model's code blocks in the sandbox and let it continue
+    code_execution_config: CodeExecutionConfig = field(default_factory=CodeExecutionConfig)
     server_wait_timeout_s: float = 0.0  # > 0: wait this long for the server to answer before starting
     dry_run: bool = False  # print the first prompt and the number of requests, send nothing
     progress_bar: bool = True
@@ -268,7 +271,8 @@ class GenerationTask:
                 progress.append(position, hashes[position], record)
                 bar.update(1)
 
-        async with ModelClient(cfg.server, cfg.inference, cfg.max_concurrent_requests) as client:
+        async with ModelClient(cfg.server, cfg.inference, cfg.max_concurrent_requests) as model:
+            client = await self._code_execution_generator(model) if cfg.code_execution else model
             workers = [asyncio.create_task(worker()) for _ in range(min(cfg.max_concurrent_requests, len(pending)))]
             try:
                 done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
@@ -280,7 +284,27 @@ class GenerationTask:
                 await asyncio.gather(*workers, return_exceptions=True)
                 progress.close()
                 bar.close()
-            return client.stats.retries
+                if client is not model:
+                    await client.sandbox.close()
+            return model.stats.retries
+
+    async def _code_execution_generator(self, model):
+        from nemo_skills.code_execution.client import SandboxClient, SandboxError
+        from nemo_skills.inference.code_execution import CodeExecutionGenerator
+        from nemo_skills.prompt.config import CodeTags, load_code_tags
+
+        tags = self.prompt.code_tags if self.prompt is not None else None
+        tags = tags or (load_code_tags(self.cfg.code_tags) if self.cfg.code_tags else CodeTags())
+        sandbox = SandboxClient(self.cfg.code_execution_config.sandbox_url(), max_retries=2)
+        try:
+            await sandbox.health()
+        except (SandboxError, asyncio.TimeoutError) as error:
+            await sandbox.close()
+            raise ServerError(
+                f"No code sandbox at {sandbox.base_url} ({error}); start one (ns generate "
+                "--with_sandbox) or set ++code_execution_config.sandbox_host/port."
+            ) from None
+        return CodeExecutionGenerator(model, sandbox, tags, self.cfg.code_execution_config)
 
     def _wait_for_server(self) -> None:
         from nemo_skills.inference.model.backend import get_backend

@@ -25,6 +25,7 @@ class StubOptions:
     hang_s: float = 30.0
     delay_s: float = 0.0
     model: str = "stub-model"
+    script: str = "echo"  # echo | code: first writes a python block, then answers once it sees the output
 
 
 @dataclass
@@ -41,9 +42,29 @@ def _last_user_text(payload: dict) -> str:
     return str(payload.get("prompt", ""))
 
 
-def completion_body(payload: dict, model: str) -> dict:
+CODE_STEP = "Let me compute it.\n```python\nprint(6 * 7)\n"
+CODE_ANSWER = "So the answer is \\boxed{42}."
+
+
+def code_script_text(payload: dict) -> tuple[str, str | None]:
+    """A scripted tool-using model: a code block stopped at its closing fence, then an answer after the output."""
+    seen = payload.get("prompt", "") + "".join(str(m.get("content", "")) for m in payload.get("messages", []))
+    if "```output" in seen:
+        return CODE_ANSWER, None
+    stops = payload.get("stop") or []
+    if "```\n" in stops:
+        return CODE_STEP, "```\n"
+    return CODE_STEP + "```\n", None
+
+
+def completion_body(payload: dict, model: str, script: str = "echo") -> dict:
     """Echo the last user message (or the prompt), cut to max_tokens words; `length` when cut."""
-    words = ("echo: " + _last_user_text(payload)).split(" ")
+    stop_reason = None
+    if script == "code":
+        text, stop_reason = code_script_text(payload)
+        words = text.split(" ")
+    else:
+        words = ("echo: " + _last_user_text(payload)).split(" ")
     limit = payload.get("max_tokens") or payload.get("max_completion_tokens")
     truncated = limit is not None and len(words) > limit
     words = words[:limit] if truncated else words
@@ -52,9 +73,14 @@ def completion_body(payload: dict, model: str) -> dict:
     usage = {"prompt_tokens": len(_last_user_text(payload).split()), "completion_tokens": len(words)}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     if "messages" in payload:
-        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": text},
+            "finish_reason": finish,
+            "stop_reason": stop_reason,
+        }
         return {"id": "stub", "object": "chat.completion", "model": model, "choices": [choice], "usage": usage}
-    choice = {"index": 0, "text": text, "finish_reason": finish}
+    choice = {"index": 0, "text": text, "finish_reason": finish, "stop_reason": stop_reason}
     return {"id": "stub", "object": "text_completion", "model": model, "choices": [choice], "usage": usage}
 
 
@@ -145,7 +171,7 @@ class StubServer:
         except ValueError:
             protocol.send(400, {"error": {"message": "body is not JSON"}})
             return
-        protocol.send(200, completion_body(payload, self.options.model))
+        protocol.send(200, completion_body(payload, self.options.model, self.options.script))
 
     async def serve(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -163,11 +189,12 @@ def main() -> None:
     parser.add_argument("--hang_s", type=float, default=30.0)
     parser.add_argument("--delay_s", type=float, default=0.0)
     parser.add_argument("--model", default="stub-model", help="the served model name")
+    parser.add_argument("--script", choices=("echo", "code"), default="echo", help="what the stub model answers")
     # accepted so the stub can stand in for a `generic` server (entrypoint contract of the launch commands)
     parser.add_argument("--num_gpus", type=int, default=0)
     parser.add_argument("--num_nodes", type=int, default=1)
     args = parser.parse_args()
-    options = StubOptions(args.fault, args.fault_every, args.hang_s, args.delay_s, args.model)
+    options = StubOptions(args.fault, args.fault_every, args.hang_s, args.delay_s, args.model, args.script)
     try:
         asyncio.run(StubServer(options).serve(args.host, args.port))
     except KeyboardInterrupt:
