@@ -1,0 +1,1 @@
+"""Evaluation: benchmark grading and metrics."""
