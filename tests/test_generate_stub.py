@@ -16,6 +16,7 @@ from nemo_skills.errors import ConfigError, InputError, ServerError
 from nemo_skills.inference.generate import GenerateConfig, generate
 from nemo_skills.inference.model.config import InferenceConfig, ServerConfig
 from nemo_skills.inference.output_files import chunk_output_file
+from nemo_skills.utils.overrides import config_from_dict
 from tests.stub import run_stub
 
 
@@ -316,9 +317,5 @@ def test_run_record_describes_the_run(tmp_path, stub):
     assert record["config"]["inference"]["temperature"] == 0.5
     assert record["config"]["server"]["base_url"] == stub.base_url
     assert record["summary"]["num_generated"] == 3
-    rebuilt = GenerateConfig(
-        **{k: v for k, v in record["config"].items() if k not in ("server", "inference")},
-        server=ServerConfig(**record["config"]["server"]),
-        inference=InferenceConfig(**record["config"]["inference"]),
-    )
+    rebuilt = config_from_dict(GenerateConfig, record["config"])
     assert rebuilt == cfg

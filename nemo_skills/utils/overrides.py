@@ -83,6 +83,19 @@ def build_config(config_cls: type[T], overrides: Sequence[str]) -> T:
         raise
 
 
+def config_from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
+    """Rebuild a config dataclass (nested ones included) from its plain-dict form, e.g. a run record's `config`."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(config_cls), data)
+        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    except OmegaConfBaseException as error:
+        first_line = str(error).splitlines()[0]
+        raise ConfigError(f"Cannot read a {config_cls.__name__} from {data!r:.200}: {first_line}") from None
+
+
 def describe_config(config_cls: type) -> str:
     """Every `++key` with its default, for --help."""
     from omegaconf import OmegaConf
