@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional  # noqa: UP035 - OmegaConf needs typing generics
 
-from nemo_skills.errors import ConfigError, InputError, NemoSkillsError, ServerError
+from nemo_skills.errors import ConfigError, InputError, ServerError
 from nemo_skills.inference.code_execution import CodeExecutionConfig
 from nemo_skills.inference.model.config import InferenceConfig, ServerConfig
 from nemo_skills.inference.output_files import (
@@ -26,6 +26,7 @@ from nemo_skills.inference.output_files import (
     merge_chunks,
 )
 from nemo_skills.inference.resume import ProgressFile, input_hash
+from nemo_skills.utils.entry import run_with_overrides
 from nemo_skills.utils.jsonl import JsonlRow, read_jsonl_rows
 
 LOG = logging.getLogger("nemo_skills.generate")
@@ -404,20 +405,7 @@ def generate(cfg: GenerateConfig) -> GenerationSummary:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nemo_skills.utils.overrides import build_config, describe_config
-
-    argv = sys.argv[1:] if argv is None else argv
-    if any(arg in ("-h", "--help") for arg in argv):
-        print(__doc__)
-        print(describe_config(GenerateConfig))
-        return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        generate(build_config(GenerateConfig, argv))
-    except NemoSkillsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_with_overrides(__doc__, GenerateConfig, generate, argv)
 
 
 if __name__ == "__main__":

@@ -184,6 +184,8 @@ class GenerationClientScript(Script):
     server_wait_s: float = 600.0
     module: str = "nemo_skills.inference.generate"
     after: list[str] = field(default_factory=list)  # shell commands run (&&) after a successful generation
+    # python modules (module, argv) run with the client's Python after `after`, e.g. grading the outputs
+    after_modules: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def server_overrides(self, ctx: RenderContext) -> list[str]:
         if self.server is not None:
@@ -205,4 +207,54 @@ class GenerationClientScript(Script):
             exports = [f"export {key}={to_shell([value])}" for key, value in self.sandbox.env_for_clients(ctx).items()]
             parts.insert(0, " && ".join(exports))
         parts += self.after
+        parts += [to_shell([ctx.python_for(self), "-m", module, *args]) for module, args in self.after_modules]
         return " && ".join(parts)
+
+
+@dataclass(kw_only=True, eq=False)
+class ModuleScript(Script):
+    """`python -m <module> <args>` with the Python of the script's container (e.g. the summary of an evaluation)."""
+
+    module: str
+    args: list[str] = field(default_factory=list)
+
+    def command(self, ctx: RenderContext) -> str:
+        from nemo_skills.inference.server.commands import to_shell
+
+        return to_shell([ctx.python_for(self), "-m", self.module, *self.args])
+
+    def describe(self) -> str:
+        return f"{self.name}: python -m {self.module}"
+
+
+@dataclass(kw_only=True, eq=False)
+class SequenceScript(Script):
+    """Several scripts run one after another as one main process (`a && b && c`), e.g. many evaluation tasks
+    batched into one Slurm job. Each part renders as if it were the job's (its server references resolve)."""
+
+    parts: list[Script]
+
+    def command(self, ctx: RenderContext) -> str:
+        if not self.parts:
+            raise ConfigError(f"Script {self.name!r} has no parts.")
+        return " && ".join(f"( {part.command(_AsPart(ctx, self))} )" for part in self.parts)
+
+    def describe(self) -> str:
+        return f"{self.name}: " + ", ".join(part.describe() for part in self.parts)
+
+
+class _AsPart:
+    """A render context that answers for a SequenceScript's parts as for the sequence itself."""
+
+    def __init__(self, ctx: RenderContext, sequence: SequenceScript):
+        self._ctx, self._sequence = ctx, sequence
+        self.executor = ctx.executor
+
+    def host_of(self, script: Script) -> str:
+        return self._ctx.host_of(self._sequence if script in self._sequence.parts else script)
+
+    def bind_host(self, script: Script) -> str:
+        return self._ctx.bind_host(self._sequence if script in self._sequence.parts else script)
+
+    def python_for(self, script: Script) -> str:
+        return self._ctx.python_for(self._sequence if script in self._sequence.parts else script)

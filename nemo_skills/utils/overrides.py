@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -94,6 +95,25 @@ def config_from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
     except OmegaConfBaseException as error:
         first_line = str(error).splitlines()[0]
         raise ConfigError(f"Cannot read a {config_cls.__name__} from {data!r:.200}: {first_line}") from None
+
+
+def hydra_value(value: Any) -> str:
+    """A Python value written in the override grammar, so `++key=<this>` reads back as the same value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(hydra_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{key}:{hydra_value(item)}" for key, item in value.items()) + "}"
+    # Hydra's quoted strings: backslashes are literal except in runs before a quote or the closing quote, which
+    # are doubled; `${` starts an interpolation unless escaped
+    text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))
+    escaped = text.replace("'", "\\'").replace("${", "\\${")
+    return f"'{escaped}'"
 
 
 def describe_config(config_cls: type) -> str:

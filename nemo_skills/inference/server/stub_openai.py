@@ -26,6 +26,8 @@ class StubOptions:
     delay_s: float = 0.0
     model: str = "stub-model"
     script: str = "echo"  # echo | code: first writes a python block, then answers once it sees the output
+    # scripted answers: [{"match": text in the prompt, "responses": [per seed...], "finish_reasons": [...]}]
+    answers: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -57,10 +59,25 @@ def code_script_text(payload: dict) -> tuple[str, str | None]:
     return CODE_STEP + "```\n", None
 
 
-def completion_body(payload: dict, model: str, script: str = "echo") -> dict:
-    """Echo the last user message (or the prompt), cut to max_tokens words; `length` when cut."""
+def scripted_answer(payload: dict, answers: list[dict]) -> tuple[str, str] | None:
+    """(text, finish_reason) of the first scripted entry whose `match` is in the prompt, picked by the seed."""
+    seen = payload.get("prompt", "") + "".join(str(m.get("content", "")) for m in payload.get("messages", []))
+    for entry in answers:
+        if entry["match"] in seen:
+            index = (payload.get("seed") or 0) % len(entry["responses"])
+            reasons = entry.get("finish_reasons") or ["stop"] * len(entry["responses"])
+            return entry["responses"][index], reasons[index]
+    return None
+
+
+def completion_body(payload: dict, model: str, script: str = "echo", answers: list[dict] | None = None) -> dict:
+    """Echo the last user message (or the prompt), cut to max_tokens words; `length` when cut. With `answers`,
+    a matching scripted answer is returned as is, with its scripted finish reason."""
     stop_reason = None
-    if script == "code":
+    scripted = scripted_answer(payload, answers) if answers else None
+    if scripted is not None:
+        words = scripted[0].split(" ")
+    elif script == "code":
         text, stop_reason = code_script_text(payload)
         words = text.split(" ")
     else:
@@ -70,6 +87,8 @@ def completion_body(payload: dict, model: str, script: str = "echo") -> dict:
     words = words[:limit] if truncated else words
     text = " ".join(words)
     finish = "length" if truncated else "stop"
+    if scripted is not None:
+        text, finish = scripted
     usage = {"prompt_tokens": len(_last_user_text(payload).split()), "completion_tokens": len(words)}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     if "messages" in payload:
@@ -171,7 +190,7 @@ class StubServer:
         except ValueError:
             protocol.send(400, {"error": {"message": "body is not JSON"}})
             return
-        protocol.send(200, completion_body(payload, self.options.model, self.options.script))
+        protocol.send(200, completion_body(payload, self.options.model, self.options.script, self.options.answers))
 
     async def serve(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -190,11 +209,15 @@ def main() -> None:
     parser.add_argument("--delay_s", type=float, default=0.0)
     parser.add_argument("--model", default="stub-model", help="the served model name")
     parser.add_argument("--script", choices=("echo", "code"), default="echo", help="what the stub model answers")
+    parser.add_argument("--answers", help="JSON file of scripted answers (see StubOptions.answers)")
     # accepted so the stub can stand in for a `generic` server (entrypoint contract of the launch commands)
     parser.add_argument("--num_gpus", type=int, default=0)
     parser.add_argument("--num_nodes", type=int, default=1)
     args = parser.parse_args()
     options = StubOptions(args.fault, args.fault_every, args.hang_s, args.delay_s, args.model, args.script)
+    if args.answers:
+        with open(args.answers) as handle:
+            options.answers = json.load(handle)
     try:
         asyncio.run(StubServer(options).serve(args.host, args.port))
     except KeyboardInterrupt:

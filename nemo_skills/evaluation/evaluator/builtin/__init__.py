@@ -1,0 +1,1 @@
+"""The evaluators shipped with nemo_skills; each module registers its own."""

@@ -1,0 +1,1 @@
+"""The metric types shipped with nemo_skills; each module registers its own."""
