@@ -110,7 +110,7 @@ def grade_file(path: Path, evaluator: Evaluator, cfg: EvaluateConfig, signature:
         start = time.monotonic()
         rows = read_jsonl(path)
         key = cfg.generation_key
-        for number, row in enumerate(rows, 1):
+        for row in rows:
             for name in evaluator.output_fields:
                 row.pop(name, None)
             if cfg.remove_thinking and key in row and isinstance(row[key], str):
@@ -118,8 +118,6 @@ def grade_file(path: Path, evaluator: Evaluator, cfg: EvaluateConfig, signature:
                 if stripped != row[key]:
                     row.setdefault(f"{key}_with_thinking", row[key])
                     row[key] = stripped
-            elif key not in row:
-                raise InputError(f"{path}:{number}: no `{key}` field; set ++generation_key to the generated field.")
         workers = cfg.num_workers or GradingContext().num_workers
         updates = evaluator.grade(rows, GradingContext(generation_key=key, num_workers=workers, where=str(path)))
         if len(updates) != len(rows):

@@ -73,3 +73,32 @@ class SimpleQAJudgeEvaluator(Evaluator):
     def grade(self, rows: list[dict[str, Any]], context: GradingContext) -> list[dict[str, Any]]:
         verdicts = _verdicts(rows, self.config.judgement_key, context.where)
         return [{"judge_grade": parse_simpleqa_grade(verdict)} for verdict in verdicts]
+
+
+@EVALUATORS.register("answer-judgement")
+class AnswerJudgementEvaluator(Evaluator):
+    """The model under test is the judge: its generation's verdict is compared with `expected_judgement`.
+    Writes `judgement_verdict` ("yes" | "no" | None when unparsable) and `judgement_correct`."""
+
+    output_fields = ("judgement_verdict", "judgement_correct", "expected_verdict")
+
+    def grade(self, rows: list[dict[str, Any]], context: GradingContext) -> list[dict[str, Any]]:
+        results = []
+        for index, (row, text) in enumerate(
+            zip(rows, _verdicts(rows, context.generation_key, context.where), strict=True)
+        ):
+            expected = row.get("expected_judgement")
+            parsed_expected = expected if isinstance(expected, bool) else parse_yes_no_judgement(str(expected or ""))
+            if parsed_expected is None:
+                raise InputError(
+                    f"{context.where}: row {index + 1}: expected_judgement {expected!r} is not a yes/no judgement."
+                )
+            verdict = parse_yes_no_judgement(text)
+            results.append(
+                {
+                    "judgement_verdict": None if verdict is None else ("yes" if verdict else "no"),
+                    "judgement_correct": verdict is not None and verdict == parsed_expected,
+                    "expected_verdict": "yes" if parsed_expected else "no",
+                }
+            )
+        return results

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from nemo_skills.errors import InputError
 from nemo_skills.evaluation.evaluator import EVALUATORS
-from nemo_skills.evaluation.evaluator.base import Evaluator, GradingContext
+from nemo_skills.evaluation.evaluator.base import Evaluator, GradingContext, generation_text
 
 LOG = logging.getLogger(__name__)
 
@@ -69,7 +69,11 @@ class MathEvaluator(Evaluator):
 
         key = context.generation_key
         items = [
-            (str(row.get(key) or ""), row.get("predicted_answer"), expected_answer(row, index, context.where))
+            (
+                generation_text(row, key, f"{context.where}:{index + 1}"),
+                row.get("predicted_answer"),
+                expected_answer(row, index, context.where),
+            )
             for index, row in enumerate(rows)
         ]
         function = functools.partial(grade_math_item, config=self.config)

@@ -8,7 +8,7 @@ from typing import Any
 
 from nemo_skills.errors import InputError
 from nemo_skills.evaluation.evaluator import EVALUATORS
-from nemo_skills.evaluation.evaluator.base import Evaluator, GradingContext
+from nemo_skills.evaluation.evaluator.base import Evaluator, GradingContext, generation_text
 from nemo_skills.evaluation.evaluator.builtin.math import expected_answer
 
 
@@ -32,7 +32,7 @@ class MultichoiceEvaluator(Evaluator):
             if len(expected) != 1 or not "A" <= expected <= "Z":
                 raise InputError(f"{context.where}: row {index + 1}: expected_answer {expected!r} is not a letter.")
             letter = extract_choice_letter(
-                str(row.get(context.generation_key) or ""),
+                generation_text(row, context.generation_key, f"{context.where}:{index + 1}"),
                 extract_from_boxed=self.config.extract_from_boxed,
                 extract_regex=self.config.extract_regex,
             )
