@@ -113,3 +113,11 @@ def test_spec_rejects_unknown_group_and_split():
         BenchmarkSpec(group="maths", eval_type="math", metrics_type="math")
     with pytest.raises(ValueError, match="eval_split"):
         BenchmarkSpec(group="math", eval_type="math", metrics_type="math", eval_split="dev")
+
+
+def test_docs_list_every_benchmark():
+    from nemo_skills.dataset.docs import BEGIN, END, benchmark_table
+
+    text = (Path(__file__).parent.parent / "docs" / "benchmarks.md").read_text()
+    current = text[text.index(BEGIN) : text.index(END) + len(END)]
+    assert current == benchmark_table(), "docs/benchmarks.md is stale: run python -m nemo_skills.dataset.docs"

@@ -25,6 +25,9 @@ class JudgeSpec:
     generation_args: tuple[str, ...] = ()  # extra `++key=value` for the judge's generation
     generation_key: str = "judgement"
     eval_type: str = "judge"  # the evaluator that parses the verdicts
+    # pairwise judges run a second game with the answers' order swapped, to cancel the judge's position bias
+    swapped_prompt_config: str | None = None
+    swapped_generation_key: str = "judgement_swapped"
     eval_config: dict[str, Any] = field(default_factory=dict)
 
 

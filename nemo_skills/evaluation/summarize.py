@@ -89,7 +89,10 @@ def metrics_kind_for(name: str, metric_type: str | None, extra_datasets: tuple[s
     return METRIC_KINDS.get(metric_type)()
 
 
-def benchmark_metrics(results: BenchmarkResults, kind: MetricsKind, max_samples: int | None = None) -> Modes:
+def benchmark_metrics(
+    results: BenchmarkResults, kind: MetricsKind, max_samples: int | None = None
+) -> dict[str, Modes]:
+    """`{name: modes}`, plus `{name}-{subset}` entries when rows carry `subset_for_metrics` (e.g. MMLU subjects)."""
     for path in results.skipped:
         LOG.warning("Leaving out %s: its generation is unfinished (no .done marker).", path)
     if not results.files:
@@ -97,7 +100,15 @@ def benchmark_metrics(results: BenchmarkResults, kind: MetricsKind, max_samples:
     problems = load_problem_rows(results.files, max_samples)
     if not problems:
         raise InputError(f"{results.folder}: the output files are empty.")
-    return kind.compute(problems, str(results.folder))
+    computed = {results.name: kind.compute(problems, str(results.folder))}
+    subsets: dict[str, list] = {}
+    for rows in problems:
+        subset = rows[0].get("subset_for_metrics")
+        if subset is not None:
+            subsets.setdefault(str(subset), []).append(rows)
+    for subset, members in sorted(subsets.items()):
+        computed[f"{results.name}-{subset}"] = kind.compute(members, f"{results.folder} (subset {subset})")
+    return computed
 
 
 def _cell(metrics: dict[str, Any], key: str) -> str:
@@ -155,9 +166,9 @@ def summarize_results(cfg: SummarizeConfig) -> tuple[dict[str, Modes], str]:
     tables = []
     for results in found:
         kind = metrics_kind_for(results.name, cfg.metric_type, tuple(cfg.extra_datasets))
-        modes = benchmark_metrics(results, kind, cfg.max_samples)
-        all_metrics[results.name] = modes
-        tables.append(format_table(results.name, modes, kind.display_order))
+        for name, modes in benchmark_metrics(results, kind, cfg.max_samples).items():
+            all_metrics[name] = modes
+            tables.append(format_table(name, modes, kind.display_order))
     save_path = Path(cfg.save_metrics_path) if cfg.save_metrics_path else _default_metrics_path(cfg.results_dir, found)
     save_path.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(save_path.read_text()) if save_path.is_file() and cfg.benchmarks else {}

@@ -22,7 +22,15 @@ EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def _register_commands() -> None:
-    from nemo_skills.pipeline import eval, generate, prepare_data, run_cmd, setup, start_server  # noqa: F401
+    from nemo_skills.pipeline import (  # noqa: F401
+        eval,
+        generate,
+        prepare_data,
+        run_cmd,
+        setup,
+        start_server,
+        summarize_results,
+    )
 
 
 def main() -> None:

@@ -70,6 +70,14 @@ def evaluation_args(output_file: str, eval_type: str, eval_config: dict, extra: 
     return args + list(extra)
 
 
+def judge_spec_args(runs: list[BenchmarkRun], source: Path) -> list[str]:
+    """The judge spec's own generation arguments for the benchmark whose output `source` is."""
+    for run in runs:
+        if run.spec.judge is not None and source.parent == run.generation_dir:
+            return list(run.spec.judge.generation_args)
+    return []
+
+
 def check_plan(plan: EvalPlan, runs: list[BenchmarkRun]) -> None:
     """Every generation and evaluation config is built and checked here, before any job starts."""
     from nemo_skills.evaluation.evaluate import EvaluateConfig, build_evaluator
@@ -186,8 +194,26 @@ class EvalPipelineBuilder:
                 by_benchmark.setdefault(task.run.name, []).append(job)
         return by_benchmark
 
+    def _judge_overrides(self, options: ServerOptions, source: Path, target: Path, prompt: str, key: str) -> list[str]:
+        judge = self.plan.judge
+        overrides = [
+            f"++input_file={self.path(source)}",
+            f"++output_file={self.path(target)}",
+            f"++server.server_type={options.server_type}",
+            f"++prompt_config={prompt}",
+            f"++generation_key={key}",
+        ]
+        if options.model:
+            overrides.append(f"++server.model={options.model}")
+        if self.plan.rerun_done:
+            overrides.append("++skip_filled=False")
+        return overrides + [*judge_spec_args(self.runs, source), *shlex.split(judge.extra_judge_args)]
+
     def judge_job(self, run: BenchmarkRun, dependencies: list):
+        """Per seed: judge the main output into the final file (a pairwise judge plays a second, swapped game
+        first into an intermediate file), then parse the verdicts."""
         from nemo_skills.pipeline.declarative import Command
+        from nemo_skills.pipeline.scripts import GenerationClientScript, SequenceScript
 
         judge = run.spec.judge
         assert judge is not None
@@ -196,31 +222,31 @@ class EvalPipelineBuilder:
         clients = []
         for seed in run.seeds:
             task = EvalTask(run, seed, None)
-            overrides = [
-                f"++input_file={self.path(run.output_file(seed, run.generation_dir))}",
-                f"++output_file={self.path(run.output_file(seed))}",
-                f"++server.server_type={options.server_type}",
-                f"++prompt_config={judge.prompt_config}",
-                f"++generation_key={judge.generation_key}",
-            ]
-            if options.model:
-                overrides.append(f"++server.model={options.model}")
-            if self.plan.rerun_done:
-                overrides.append("++skip_filled=False")
-            overrides += [*judge.generation_args, *shlex.split(self.plan.judge.extra_judge_args)]
-            eval_step = (
-                EVALUATE_MODULE,
-                evaluation_args(
-                    self.path(run.output_file(seed)), judge.eval_type, judge.eval_config, [], "generation"
+            source, final = run.output_file(seed, run.generation_dir), run.output_file(seed)
+            eval_args = evaluation_args(self.path(final), judge.eval_type, judge.eval_config, [], "generation")
+            if judge.swapped_prompt_config is None:
+                overrides = self._judge_overrides(options, source, final, judge.prompt_config, judge.generation_key)
+                clients.append(self._client(task, server, None, options, overrides, (EVALUATE_MODULE, eval_args)))
+                continue
+            first_game = run.generation_dir / f"judged-first-{final.name}"
+            first = GenerationClientScript(
+                name=f"judge-{task.label}-first",
+                server=server.script if server else None,
+                server_address=options.server_address,
+                server_wait_s=options.server_wait_s,
+                overrides=self._judge_overrides(
+                    options, source, first_game, judge.prompt_config, judge.generation_key
                 ),
             )
-            clients.append(Command(self._client(task, server, None, options, overrides, eval_step)))
-        name = f"{self.plan.job.expname}-{run.name}-judge"
+            second_overrides = self._judge_overrides(
+                options, first_game, final, judge.swapped_prompt_config, judge.swapped_generation_key
+            )
+            second = self._client(task, server, None, options, second_overrides, (EVALUATE_MODULE, eval_args))
+            clients.append(SequenceScript(name=f"judge-{task.label}", parts=[first, second]))
         if self.cluster.executor == "slurm" and len(clients) > 1:
-            from nemo_skills.pipeline.scripts import SequenceScript
-
-            clients = [Command(SequenceScript(name="judges", parts=[c.script for c in clients]))]
-        return self._job(name, [c for c in (server,) if c] + clients, dependencies)
+            clients = [SequenceScript(name="judges", parts=clients)]
+        name = f"{self.plan.job.expname}-{run.name}-judge"
+        return self._job(name, [c for c in (server,) if c] + [Command(c) for c in clients], dependencies)
 
     def summary_job(self, dependencies: list):
         from nemo_skills.pipeline.declarative import Command
@@ -234,6 +260,16 @@ class EvalPipelineBuilder:
         script = ModuleScript(name="summarize", module=SUMMARIZE_MODULE, args=args)
         return self._job(f"{self.plan.job.expname}-summarize", [Command(script)], dependencies)
 
+    def _summarized(self) -> bool:
+        import json
+
+        metrics_file = Path(self.plan.output_dir) / "eval-results" / "metrics.json"
+        try:
+            saved = json.loads(metrics_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return all(run.name in saved for run in self.runs)
+
     def build(self, pending: list[EvalTask]):
         from nemo_skills.pipeline.declarative import Pipeline
 
@@ -241,7 +277,7 @@ class EvalPipelineBuilder:
         for run in self.runs:
             if run.spec.judge is not None and not all(is_task_finished(EvalTask(run, s, None)) for s in run.seeds):
                 self.judge_job(run, list(dict.fromkeys(by_benchmark.get(run.name, []))))
-        if self.plan.auto_summarize_results:
+        if self.plan.auto_summarize_results and (self.jobs or not self._summarized()):
             self.summary_job(list(self.jobs))
         log_dir = str(Path(self.plan.output_dir).resolve() / "eval-logs")
         return Pipeline(self.plan.job.expname, self.cluster, self.jobs, log_dir)

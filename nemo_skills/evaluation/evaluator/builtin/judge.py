@@ -102,3 +102,45 @@ class AnswerJudgementEvaluator(Evaluator):
                 }
             )
         return results
+
+
+_ARENA_LABEL = re.compile(r"\[\[([AB])(>>|>|=)([AB])\]\]")
+# the evaluated model's outcome for a verdict when the model is assistant B (judge/arena) or A (swapped)
+ARENA_OUTCOMES = ("strong_win", "win", "tie", "loss", "strong_loss", "invalid")
+
+
+def parse_arena_outcome(text: str | None, model_is: str) -> str:
+    """The model's outcome from the last `[[X>Y]]`-style label; "invalid" when there is none or it is malformed."""
+    matches = _ARENA_LABEL.findall(text or "")
+    if not matches:
+        return "invalid"
+    left, relation, right = matches[-1]
+    if left == right:
+        return "invalid"
+    if relation == "=":
+        return "tie"
+    winner = left  # `A>B` and `A>>B`: the left one is better
+    strength = "strong_" if relation == ">>" else ""
+    return f"{strength}win" if winner == model_is else f"{strength}loss"
+
+
+@dataclass
+class ArenaJudgeConfig:
+    judgement_key: str = "judgement"  # the game with the baseline as A and the model as B
+    swapped_judgement_key: str = "judgement_swapped"  # the model as A, the baseline as B
+
+
+@EVALUATORS.register("arena-judge")
+class ArenaJudgeEvaluator(Evaluator):
+    """Writes `arena_outcomes`: the model's outcome in each game against the baseline (see ARENA_OUTCOMES)."""
+
+    Config = ArenaJudgeConfig
+    output_fields = ("arena_outcomes",)
+
+    def grade(self, rows: list[dict[str, Any]], context: GradingContext) -> list[dict[str, Any]]:
+        games = _verdicts(rows, self.config.judgement_key, context.where)
+        swapped = _verdicts(rows, self.config.swapped_judgement_key, context.where)
+        return [
+            {"arena_outcomes": [parse_arena_outcome(first, "B"), parse_arena_outcome(second, "A")]}
+            for first, second in zip(games, swapped, strict=True)
+        ]
