@@ -14,8 +14,8 @@ worker SIGKILLed and replaced. This stops anything (a C extension spinning while
 that ignores signals, `time.sleep`), which no in-process mechanism can: signals need the interpreter to regain
 control, and threads cannot be stopped at all. So there is no in-process mode: `num_workers=1` still runs one worker
 process (started with `fork` when the caller is single-threaded, which costs milliseconds). The limit is measured
-from when the worker starts the item, so time spent importing the function's module does not count, and an item is
-killed no earlier than `item_timeout_s` and at most one poll interval (<= 50 ms) after it.
+from when the worker starts the item, so time spent importing the function's module does not count; an item is killed
+no earlier than `item_timeout_s` after it started, and normally within two poll intervals (<= 100 ms) after that.
 
 Throughput. Items travel in chunks (one message per chunk each way), and workers are long-lived; only a killed
 worker is replaced. When a worker is killed or dies, the items of its chunk that had finished but not been reported
@@ -148,8 +148,16 @@ class _Worker:
 class _Run(Generic[T, R]):
     """The parent's bookkeeping for one `grade_in_processes` call."""
 
-    def __init__(self, function: Callable[[T], R], items: Sequence[T], num_workers: int, timeout_s: float,
-                 chunk_size: int, start_method: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        *,
+        num_workers: int,
+        timeout_s: float,
+        chunk_size: int,
+        start_method: str,
+    ) -> None:
         self.items = items
         self.timeout_s = timeout_s
         self.poll_s = min(_MAX_POLL_S, timeout_s / 4)
@@ -282,4 +290,7 @@ def grade_in_processes(
         chunk_size = max(1, min(_MAX_AUTO_CHUNK, len(items) // (workers * 4)))
     elif chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
-    return _Run(function, items, workers, item_timeout_s, chunk_size, start_method or _default_start_method()).run()
+    method = start_method or _default_start_method()
+    return _Run(
+        function, items, num_workers=workers, timeout_s=item_timeout_s, chunk_size=chunk_size, start_method=method
+    ).run()

@@ -38,7 +38,7 @@ _SPACE_COMMANDS = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad(?![A-Za-z])")
 _DEGREES = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree)\s*$")
 _NUMBER_PREFIX = r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)"
 _TEXT_UNIT = re.compile(
-    r"(?<=\S)\s*\\(?:text|textrm|textnormal|mbox)\s*\{\s*[A-Za-z][A-Za-z .]{0,24}\}(?:\^\{?\d\}?)?$"
+    r"(?<=\S)\s*\\(?:text|textrm|textnormal|mbox)\s*\{(?!\s*i\s*\})\s*[A-Za-z][A-Za-z .]{0,24}\}(?:\^\{?\d\}?)?$"
 )
 _WORD_UNIT = re.compile(rf"^({_NUMBER_PREFIX})\s+[A-Za-z]{{2,}}(?:\s[A-Za-z]{{2,}})?(?:\^\{{?\d\}}?)?$")
 _PERCENT = re.compile(rf"^({_NUMBER_PREFIX})\s*\\?%$")
