@@ -227,3 +227,55 @@ def test_start_server_as_a_slurm_job(slurm_cluster, slurm_env, slurm_jobs, tmp_p
     assert f"listens on port {port}" in result.stdout
     slurm_jobs.extend(slurm_cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split())
     wait_for_server(f"http://127.0.0.1:{port}", timeout_s=60)  # every loopback node is 127.0.0.1
+
+
+def test_ns_eval_on_slurm_runs_seeds_as_jobs_then_the_summary(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
+    """`ns eval` on the real Slurm cluster: one job per seed against a running (stub) server, then the summary job
+    after both (afterok), writing exact metrics."""
+    import yaml
+
+    from nemo_skills.pipeline.common import JobOptions, ServerOptions
+    from nemo_skills.pipeline.eval import run_eval
+    from nemo_skills.pipeline.eval_plan import EvalPlan
+    from tests.stub import run_stub
+
+    data = tmp_path / "data" / "gsm8k"
+    data.mkdir(parents=True)
+    problems = [("What is 2+3?", "5"), ("What is 4+4?", "8")]
+    data.joinpath("test.jsonl").write_text(
+        "".join(json.dumps({"id": i, "problem": p, "expected_answer": a}) + "\n" for i, (p, a) in enumerate(problems))
+    )
+    answers = tmp_path / "answers.json"
+    answers.write_text(
+        json.dumps(
+            [
+                {"match": "What is 2+3?", "responses": ["\\boxed{5}", "\\boxed{6}"]},
+                {"match": "What is 4+4?", "responses": ["\\boxed{8}", "\\boxed{8}"]},
+            ]
+        )
+    )
+    cluster_file = tmp_path / "cluster.yaml"
+    cluster_file.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_none=True, exclude_defaults=True)))
+    with run_stub("--answers", str(answers)) as stub:
+        plan = EvalPlan(
+            benchmarks="gsm8k:2",
+            output_dir=str(tmp_path / "out"),
+            server=ServerOptions(server_type="vllm", model="stub-model", server_address=stub.base_url),
+            job=JobOptions(cluster=str(cluster_file), expname="slurm-eval"),
+            data_dir=str(tmp_path / "data"),
+            overrides=["++inference.temperature=0.7", "++progress_bar=False"],
+        )
+        experiment = run_eval(plan)
+        ids = submitted_job_ids(experiment)
+        for job_ids in ids.values():
+            slurm_jobs.extend(job_ids)
+        assert sorted(ids) == ["slurm-eval-gsm8k-rs0", "slurm-eval-gsm8k-rs1", "slurm-eval-summarize"]
+        summary = ids["slurm-eval-summarize"][0]
+        log = tmp_path / "out" / "eval-logs" / "slurm-eval-summarize_summarize.log"
+        assert set(states(slurm_cluster, summary, timeout=180)) == {"COMPLETED"}, (
+            log.read_text() if log.exists() else ""
+        )
+    metrics = json.loads((tmp_path / "out" / "eval-results" / "metrics.json").read_text())["gsm8k"]
+    assert metrics["pass@1[avg-of-2]"]["symbolic_correct"] == pytest.approx(75.0)
+    assert metrics["pass@2"]["symbolic_correct"] == pytest.approx(100.0)
+    assert "75.00%" in log.read_text()
