@@ -265,3 +265,28 @@ def test_summarize_results_command(tmp_path):
         check=False,
     )
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_group_scores_average_their_members(tmp_path):
+    from nemo_skills.evaluation.summarize import mean_over_members
+
+    for name, seeds in {
+        "aime24": SEEDS,
+        "aime25": [[(True, "1"), (True, "2"), (True, "3")], [(True, "1"), (True, "2"), (False, "0")]],
+        "hmmt_feb25": SEEDS,
+        "brumo25": SEEDS,
+    }.items():
+        write_seeds(tmp_path / "eval-results" / name, seeds=seeds)
+    metrics, table = summarize_results(SummarizeConfig(str(tmp_path), groups=["competition-math"]))
+    group = metrics["competition-math"]["pass@1[avg-of-2]"]
+    assert group["num_benchmarks_in_group"] == 4
+    assert group["symbolic_correct"] == pytest.approx((50 + 50 + 50 + 500 / 6) / 4)
+    assert group["avg_tokens"] == 15 and "num_entries" not in group
+    assert " competition-math " in table
+    saved = json.loads((tmp_path / "eval-results" / "metrics.json").read_text())
+    assert "competition-math" in saved
+    assert mean_over_members({"a": {"m": {"x": 1}}, "b": {"m": {"x": 2}, "n": {"x": 5}}}) == {
+        "m": {"num_benchmarks_in_group": 2, "x": 2}
+    }
+    with pytest.raises(InputError, match="no metrics for member"):
+        summarize_results(SummarizeConfig(str(tmp_path), benchmarks=["aime24"], groups=["competition-math"]))

@@ -157,6 +157,7 @@ class SummarizeConfig:
     max_samples: Optional[int] = None  # only the first N problems
     save_metrics_path: Optional[str] = None  # default <results_dir>/metrics.json (eval-results/ when present)
     extra_datasets: list[str] = field(default_factory=list)  # folders of extra benchmark packages
+    groups: list[str] = field(default_factory=list)  # benchmark groups whose scores to compute from their members
 
 
 def summarize_results(cfg: SummarizeConfig) -> tuple[dict[str, Modes], str]:
@@ -169,11 +170,53 @@ def summarize_results(cfg: SummarizeConfig) -> tuple[dict[str, Modes], str]:
         for name, modes in benchmark_metrics(results, kind, cfg.max_samples).items():
             all_metrics[name] = modes
             tables.append(format_table(name, modes, kind.display_order))
+    for group in cfg.groups:
+        all_metrics[group] = group_metrics(group, all_metrics, tuple(cfg.extra_datasets))
+        tables.append(format_table(group, all_metrics[group], ("num_benchmarks_in_group",)))
     save_path = Path(cfg.save_metrics_path) if cfg.save_metrics_path else _default_metrics_path(cfg.results_dir, found)
     save_path.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(save_path.read_text()) if save_path.is_file() and cfg.benchmarks else {}
     save_path.write_text(json.dumps({**existing, **all_metrics}, indent=2) + "\n")
     return all_metrics, "\n\n\n".join(tables)
+
+
+def mean_over_members(members: dict[str, Modes]) -> Modes:
+    """Per mode shared by every member, the mean of each number every member reports (ints stay ints)."""
+    modes = [set(m) for m in members.values()]
+    shared_modes = [mode for mode in next(iter(members.values())) if all(mode in m for m in modes)]
+    result: Modes = {}
+    for mode in shared_modes:
+        values = [metrics[mode] for metrics in members.values()]
+        keys = [k for k, v in values[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
+        averaged: dict[str, Any] = {"num_benchmarks_in_group": len(members)}
+        for key in keys:
+            numbers = [v.get(key) for v in values]
+            if key == "num_entries" or not all(isinstance(n, int | float) for n in numbers):
+                continue
+            mean = sum(numbers) / len(numbers)
+            averaged[key] = round(mean) if all(isinstance(n, int) for n in numbers) else mean
+        result[mode] = averaged
+    return result
+
+
+def group_metrics(name: str, computed: dict[str, Modes], extra_datasets: tuple[str, ...] = ()) -> Modes:
+    """A group's scores from its members' metrics: its `score_function` ("module:function") or the mean."""
+    import importlib
+
+    from nemo_skills.dataset.catalog import get_benchmark
+    from nemo_skills.dataset.spec import BenchmarkGroup
+
+    spec = get_benchmark(name, extra_datasets).spec
+    if not isinstance(spec, BenchmarkGroup):
+        raise ConfigError(f"{name} is not a benchmark group.")
+    missing = [m.name for m in spec.members if m.name not in computed]
+    if missing:
+        raise InputError(f"Group {name}: no metrics for member(s) {', '.join(missing)}; evaluate them first.")
+    members = {m.name: computed[m.name] for m in spec.members}
+    if spec.score_function is None:
+        return mean_over_members(members)
+    module_name, _, function_name = spec.score_function.partition(":")
+    return getattr(importlib.import_module(module_name), function_name)(members)
 
 
 def _default_metrics_path(results_dir: str, found: list[BenchmarkResults]) -> Path:

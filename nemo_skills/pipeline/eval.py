@@ -257,6 +257,8 @@ class EvalPipelineBuilder:
         args = [f"++results_dir={hydra_value(results)}", f"++benchmarks={hydra_value([r.name for r in self.runs])}"]
         if self.plan.extra_datasets:
             args.append(f"++extra_datasets={hydra_value([self.path(d) for d in self.plan.extra_datasets])}")
+        if self.plan.groups():
+            args.append(f"++groups={hydra_value(self.plan.groups())}")
         script = ModuleScript(name="summarize", module=SUMMARIZE_MODULE, args=args)
         return self._job(f"{self.plan.job.expname}-summarize", [Command(script)], dependencies)
 
@@ -406,9 +408,6 @@ def print_local_summary(plan: EvalPlan) -> None:
     from nemo_skills.evaluation.summarize import SummarizeConfig, summarize_results
 
     names = [run.name for run in plan.runs()]
-    _, tables = summarize_results(
-        SummarizeConfig(
-            str(Path(plan.output_dir) / "eval-results"), benchmarks=names, extra_datasets=plan.extra_datasets
-        )
-    )
-    print(tables)
+    results_dir = str(Path(plan.output_dir) / "eval-results")
+    config = SummarizeConfig(results_dir, benchmarks=names, extra_datasets=plan.extra_datasets, groups=plan.groups())
+    print(summarize_results(config)[1])

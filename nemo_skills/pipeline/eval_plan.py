@@ -156,6 +156,13 @@ class EvalPlan:
             raise ConfigError(f"{', '.join(duplicates)} would be evaluated twice (listed directly and in a group).")
         return runs
 
+    def groups(self) -> list[str]:
+        """The benchmark groups named in --benchmarks (their scores are computed after their members')."""
+        from nemo_skills.dataset.catalog import get_benchmark
+
+        extra = tuple(self.extra_datasets)
+        return [name for name, _ in parse_benchmarks(self.benchmarks) if get_benchmark(name, extra).is_group]
+
     def tasks(self, runs: list[BenchmarkRun]) -> list[EvalTask]:
         chunks: list[Optional[int]] = [None] if self.num_chunks is None else list(range(self.num_chunks))
         return [EvalTask(run, seed, chunk) for run in runs for seed in run.seeds for chunk in chunks]
