@@ -225,3 +225,54 @@ def test_arena_hard_plays_both_orders(tmp_path):
     # battles: strong win x3 (3 points), win (1), tie (0.5): 4.5 points over weight 5
     assert metrics["score"] == pytest.approx(90.0) and metrics["invalid_scores"] == 1
     assert metrics["ci95_low"] <= 90.0 <= metrics["ci95_high"]
+
+
+def test_ns_eval_killed_mid_generation_resumes_without_losing_or_repeating(tmp_path):
+    """`kill -9` of the whole `ns eval` process group mid-run, then the same command again."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.test_cli import NS
+
+    count = 60
+    folder = tmp_path / "data" / "gsm8k"
+    folder.mkdir(parents=True)
+    rows = [{"id": i, "problem": f"What is {i} plus zero?", "expected_answer": str(i)} for i in range(count)]
+    write_jsonl_atomic(folder / "test.jsonl", rows)
+    answers = [{"match": f"What is {i} plus zero?", "responses": [f"\\boxed{{{i}}}"]} for i in range(count)]
+    (tmp_path / "answers.json").write_text(json.dumps(answers))
+    progress = tmp_path / "out" / "eval-results" / "gsm8k" / "output.jsonl-async"
+    with run_stub("--answers", str(tmp_path / "answers.json"), "--delay_s", "0.1") as stub:
+        argv = [
+            *NS,
+            "eval",
+            "--benchmarks=gsm8k",
+            f"--output_dir={tmp_path / 'out'}",
+            f"--data_dir={tmp_path / 'data'}",
+            f"--server_address={stub.base_url}",
+            "--model=stub-model",
+            "++progress_bar=False",
+        ]
+        process = subprocess.Popen(
+            [*argv, "++max_concurrent_requests=2"], start_new_session=True, stdout=subprocess.DEVNULL
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline and (not progress.exists() or progress.read_text().count("\n") < 10):
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        # nemo-run starts the job detached from the `ns` process: kill it too, as a machine crash would
+        subprocess.run(["pkill", "-9", "-f", f"{tmp_path / 'out'}/"], check=False)
+        time.sleep(0.5)
+        saved = progress.read_text().count("\n")
+        assert 10 <= saved < count
+        sent_before = stub.stats()["completions"]
+        result = subprocess.run([*argv, "++max_concurrent_requests=16"], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr[-2000:]
+        resent = stub.stats()["completions"] - sent_before
+    assert count - saved <= resent <= count - saved + 2  # at most the requests in flight at the kill are repeated
+    final = read_jsonl(tmp_path / "out" / "eval-results" / "gsm8k" / "output.jsonl")
+    assert [r["id"] for r in final] == list(range(count)) and all(r["symbolic_correct"] for r in final)
+    assert "100.00%" in result.stdout
