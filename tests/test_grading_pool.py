@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import sys
 import threading
 import time
 
 import pytest
 
-from nemo_skills.evaluation.grading_pool import GradeOutcome, grade_in_processes
+from nemo_skills.evaluation.grading_pool import GradeOutcome, WorkerStartupError, grade_in_processes
 
 
 # Worker functions must be top-level to be picklable.
@@ -108,6 +109,19 @@ def test_an_unpicklable_result_is_an_error_for_that_item_only() -> None:
 def test_an_unpicklable_function_fails_loudly() -> None:
     with pytest.raises(Exception, match="pickle|lambda"):
         grade_in_processes(lambda x: x, [1], item_timeout_s=1)
+
+
+def test_a_function_workers_cannot_import_fails_loudly(tmp_path, monkeypatch) -> None:
+    (tmp_path / "vanishing_grader.py").write_text("def grade(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import vanishing_grader
+
+    (tmp_path / "vanishing_grader.py").unlink()  # a fresh process can no longer import it
+    try:
+        with pytest.raises(WorkerStartupError, match="vanishing_grader"):
+            grade_in_processes(vanishing_grader.grade, [1, 2], num_workers=1, item_timeout_s=30, start_method="spawn")
+    finally:
+        sys.modules.pop("vanishing_grader", None)
 
 
 def test_invalid_arguments() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from nemo_skills.evaluation.math_fastpath import drop_assignment, fast_verdict, prepare
 from nemo_skills.evaluation.math_grader import (
     choice_equal,
     extract_answer,
@@ -101,6 +103,15 @@ EQUAL = [
     ("\\begin{pmatrix} 1 & 2 \\end{pmatrix}", "\\begin{pmatrix} \\frac{2}{2} & 2 \\end{pmatrix}"),
     ("\\text{Monday}", "monday"),
     ("12345678901234567890", "12,345,678,901,234,567,890"),
+    ("2^{10}", "1024"),
+    ("\\{5\\}", "5"),
+    ("\\frac{4\\pi}{13}", "0.966644"),
+    ("y=5x+7", "y = 5x + 7"),
+    ("x^2+12x+36", "(x+6)^2"),
+    ("x(x+1)", "x^2+x"),
+    ("\\frac{x+1}{x-1}", "\\frac{-x-1}{1-x}"),
+    ("3+2i", "2i+3"),
+    ("\\log_2 8", "3"),
 ]
 
 NOT_EQUAL = [
@@ -128,6 +139,13 @@ NOT_EQUAL = [
     ("5", None),
     (None, "5"),
     ("", ""),
+    ("9^{8}", "43046722"),
+    ("\\{1, 2\\}", "1"),
+    ("\\frac{4\\pi}{13}", "0.97"),
+    ("y=5x+7", "y=7x+5"),
+    ("x^2+12x+36", "(x-6)^2"),
+    ("\\frac{x+2}{x-13}", "\\frac{x-13}{x+2}"),
+    ("3+2i", "3-2i"),
 ]
 
 
@@ -139,6 +157,36 @@ def test_equal(expected: str, predicted: str) -> None:
 @pytest.mark.parametrize(("expected", "predicted"), NOT_EQUAL)
 def test_not_equal(expected: str | None, predicted: str | None) -> None:
     assert not math_equal(expected, predicted)
+
+
+# Pairs the fast paths decide; each verdict must be math-verify's (sympy's). The rows of EQUAL/NOT_EQUAL join them.
+FAST_PATH_PAIRS = [
+    ("7", "7.0"), ("7", "7.000001"), ("\\frac{2}{3}", "0.666667"), ("\\frac{2}{3}", "0.6667"), ("-4", "4"),
+    ("(-3, 5]", "(-3,5]"), ("(-3, 5]", "[-3,5]"), ("(-3, 5]", "(-3,6]"), ("[2, \\infty)", "(2,\\infty)"),
+    ("\\{-1, 4\\}", "4,-1"), ("\\{-1, 4\\}", "\\{-1, 5\\}"), ("(1, 2, 3)", "(1, 2)"), ("\\{3\\}", "4"),
+    ("3\\sqrt{2}", "\\sqrt{18}"), ("3\\sqrt{2}", "\\sqrt{19}"), ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}"),
+    ("\\sqrt[3]{27}", "3"), ("\\frac{5\\pi}{6}", "2.617994"), ("\\frac{5\\pi}{6}", "2.62"), ("2\\pi", "6.28"),
+    ("3^{4}-1", "80"), ("3^{4}-1", "81"), ("(2x+1)^2", "4x^2+4x+1"), ("(2x+1)^2", "4x^2+2x+1"),
+    ("\\frac{1}{x}+\\frac{1}{y}", "\\frac{x+y}{xy}"), ("a^2-b^2", "(a-b)(a+b)"), ("a^2-b^2", "(a-b)^2"),
+    ("y=3x-2", "y=-2+3x"), ("y=3x-2", "y=3x+2"), ("x=4", "4"), ("4", "x=5"), ("yes", "Yes"), ("even", "odd"),
+]  # fmt: skip
+
+
+def test_fast_paths_agree_with_math_verify() -> None:
+    import math_verify
+
+    decided = 0
+    for expected, predicted in FAST_PATH_PAIRS + EQUAL + NOT_EQUAL:
+        if not expected or not predicted or expected == "1000" and predicted == "1\\,000":  # sympy reads 1*0
+            continue
+        (gold, gold_key), (pred, pred_key) = prepare(expected), prepare(predicted)
+        verdict = fast_verdict(*drop_assignment(gold_key, pred_key)) if gold_key != pred_key else True
+        if verdict is None:
+            continue
+        decided += 1
+        reference = math_verify.verify(math_verify.parse(f"${gold}$"), math_verify.parse(f"${pred}$"))
+        assert verdict == reference, (expected, predicted, verdict)
+    assert decided >= 80  # the fast paths really took these decisions
 
 
 def test_non_string_answers() -> None:
@@ -171,6 +219,19 @@ def test_choice_letter_gold_in_math_equal() -> None:
     assert math_equal("B", "b")
     assert not math_equal("B", "C")
     assert not math_equal("B", "")
+
+
+def test_a_caller_alarm_survives_symbolic_comparison() -> None:
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        # only sympy can settle this one, and math-verify's own alarm cancels the caller's timer
+        assert math_equal("\\sin\\frac{\\pi}{6}", "\\frac{1}{2}")
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25.0 < remaining <= 30.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_math_equal_off_the_main_thread() -> None:
@@ -208,8 +269,12 @@ def test_extract_choice_letter(text: str, letter: str | None) -> None:
 
 def test_choice_letter_by_regex_and_comparison() -> None:
     text = "The final answer is (C)\n"
-    assert extract_choice_letter(text, extract_from_boxed=False) == "C"
+    assert extract_choice_letter(text, extract_from_boxed=False, extract_regex=r"The final answer is (.+)$") == "C"
     assert extract_choice_letter("Final: D", extract_from_boxed=False, extract_regex=r"Final: (.+)$") == "D"
+    # the regex is also the fallback when there is no boxed letter; boxes win over it
+    assert extract_choice_letter("\\boxed{42}. Final: E", extract_regex=r"Final: (.+)$") == "E"
+    assert extract_choice_letter("Answer: A ... \\boxed{B}") == "B"
+    assert extract_choice_letter("\\boxed{B}", extract_from_boxed=False) is None
     assert choice_equal("C", "C")
     assert choice_equal(" c ", "C")
     assert not choice_equal("C", "D")

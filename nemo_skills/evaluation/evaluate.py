@@ -45,6 +45,7 @@ class EvaluateConfig:
     num_workers: Optional[int] = None  # grading processes (default: the CPU count)
     require_done: bool = True  # skip files whose generation has no .done marker yet
     skip_graded: bool = True  # skip files already graded by the same evaluator and config
+    data_file: Optional[str] = None  # the prepared split the files were generated from (for graders that need it)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def grade_file(path: Path, evaluator: Evaluator, cfg: EvaluateConfig, signature:
                     row.setdefault(f"{key}_with_thinking", row[key])
                     row[key] = stripped
         workers = cfg.num_workers or GradingContext().num_workers
-        updates = evaluator.grade(rows, GradingContext(generation_key=key, num_workers=workers, where=str(path)))
+        context = GradingContext(generation_key=key, num_workers=workers, where=str(path), data_file=cfg.data_file)
+        updates = evaluator.grade(rows, context)
         if len(updates) != len(rows):
             raise RuntimeError(f"Evaluator {cfg.eval_type} returned {len(updates)} results for {len(rows)} rows.")
         for row, update in zip(rows, updates, strict=True):

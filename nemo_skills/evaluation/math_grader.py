@@ -9,8 +9,9 @@ Extraction
 
 Equivalence
     `math_equal(expected, predicted)` is True when the predicted answer equals the expected one. Cheap exact checks
-    come first (normalised text, numbers by value, intervals/sets/tuples of numbers, closed-form constants; see
-    `math_fastpath`), and only answers they cannot settle go to math-verify's sympy-based `parse` + `verify`.
+    come first (normalised text, numbers by value, intervals/sets/tuples of numbers, arithmetic expressions, also
+    in single-letter variables; see `math_fastpath`), and only answers they cannot settle go to math-verify's
+    sympy-based `parse` + `verify`, whose results are cached per (expected, predicted).
     Expected answers that are a single letter A-J are treated as multiple-choice letters; `take_modulo` compares
     integers modulo m. Percent signs on plain numbers are dropped (`50\\%` equals `50`, not `0.5`), as in the
     reference implementation.
@@ -20,7 +21,8 @@ Timeouts and threads
     `math_equal` passes `timeout_s` (rounded up to whole seconds) to it; on any other thread it disables that
     timeout, so a pathological answer can run unbounded there. Grade many answers with
     `grading_pool.grade_in_processes`, whose per-item limit kills the worker process and holds on every thread.
-    Note that on the main thread math-verify's alarm replaces any SIGALRM timer the caller had set.
+    While math-verify runs on the main thread its alarm takes over SIGALRM; a timer the caller had set (pytest-timeout,
+    for one) is re-armed afterwards with the time it had left, so it fires late rather than never.
 """
 
 from __future__ import annotations
@@ -28,15 +30,19 @@ from __future__ import annotations
 import logging
 import math
 import re
+import signal
 import threading
+import time
 from functools import lru_cache
 
 import math_verify
 
-from nemo_skills.evaluation.math_fastpath import drop_assignment, fast_verdict, matching_brace, parse_scalar, prepare
+from nemo_skills.evaluation.math_fastpath import drop_assignment, fast_verdict, matching_brace, prepare
+from nemo_skills.evaluation.math_values import parse_scalar
 
 __all__ = [
     "CHOICE_LETTERS",
+    "DEFAULT_CHOICE_REGEX",
     "DEFAULT_EXTRACT_REGEX",
     "choice_equal",
     "extract_answer",
@@ -107,9 +113,9 @@ def extract_answer(
 # --- multiple choice ----------------------------------------------------------------------------------------------
 
 _TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
-_LONE_LETTER = re.compile(r"^[\s$({\[]*([A-Ja-j])[\s$)}\].:]*$")
+_LONE_LETTER = re.compile(r"^[\s$({\[*]*([A-Ja-j])[\s$)}\].:*]*$")
 _STANDALONE_LETTER = re.compile(r"(?<![A-Za-z\\])[A-J](?![A-Za-z])")
-_ANSWER_LINE = re.compile(r"(?i:answer)\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*\(?\s*([A-J])(?![A-Za-z])")
+DEFAULT_CHOICE_REGEX = r"(?i:answer)\s*(?:is)?\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*\(?\s*([A-J])(?![A-Za-z])"
 
 
 def _letter_in(content: str) -> str | None:
@@ -125,17 +131,24 @@ def extract_choice_letter(
     text: str | None,
     *,
     extract_from_boxed: bool = True,
-    extract_regex: str = DEFAULT_EXTRACT_REGEX,
+    extract_regex: str = DEFAULT_CHOICE_REGEX,
 ) -> str | None:
-    """The chosen letter A-J: from the final answer (boxed or regex), else from the last `Answer: X`; else None."""
+    """The chosen letter A-J, or None.
+
+    With `extract_from_boxed`, the letter in the last box (`\\boxed{B}`, `\\boxed{\\text{(B)}}`, or the last standalone
+    A-J inside it). When that finds none (or boxes are off), the last match of `extract_regex` (default: `Answer: X`),
+    whose group 1 (or whole match) is read the same way.
+    """
     if not text:
         return None
-    answer = extract_answer(text, extract_from_boxed=extract_from_boxed, extract_regex=extract_regex)
-    letter = _letter_in(answer) if answer else None
-    if letter is None:
-        matches = _ANSWER_LINE.findall(text)
-        letter = matches[-1] if matches else None
-    return letter
+    if extract_from_boxed and (boxed := _last_boxed(text)) is not None:
+        if (letter := _letter_in(boxed)) is not None:
+            return letter
+    matches = list(re.finditer(extract_regex, text, re.MULTILINE))
+    if not matches:
+        return None
+    last = matches[-1]
+    return _letter_in(last.group(1) if last.re.groups else last.group(0))
 
 
 def choice_equal(expected: str, predicted: str | None) -> bool:
@@ -222,7 +235,17 @@ def math_equal(
     verdict = fast_verdict(gold_key, pred_key)
     if verdict is not None:
         return verdict
-    return _symbolic_equal(gold, pred, numeric_precision, _signal_timeout(timeout_s))
+    timeout = _signal_timeout(timeout_s)
+    if timeout is None:
+        return _symbolic_equal(gold, pred, numeric_precision, None)
+    remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
+    try:
+        return _symbolic_equal(gold, pred, numeric_precision, timeout)
+    finally:
+        if remaining > 0:  # math-verify cancelled the caller's timer: re-arm it
+            left = remaining - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), interval)
 
 
 def math_equal_pair(

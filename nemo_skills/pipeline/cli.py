@@ -23,13 +23,16 @@ EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 def _register_commands() -> None:
     from nemo_skills.pipeline import (  # noqa: F401
+        convert,
         eval,
         generate,
         prepare_data,
+        prepare_training_data,
         run_cmd,
         setup,
         start_server,
         summarize_results,
+        training,
     )
 
 

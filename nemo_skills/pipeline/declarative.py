@@ -256,7 +256,9 @@ class Pipeline:
         rendered: dict[str, RenderedJob] = {}
         for job in self.jobs:
             # off Slurm, nemo-run starts a dependent job whatever happened: it checks its dependencies' exit codes
-            checks = [] if self.cluster.executor == "slurm" else [rendered[d.name] for d in job.dependencies]
+            # (unless it runs `afterany`, after whatever happened, like a chained job that resumes its predecessor)
+            off_slurm = self.cluster.executor != "slurm" and job.dependency_type != "afterany"
+            checks = [rendered[d.name] for d in job.dependencies] if off_slurm else []
             rendered[job.name] = self._render_job(job, env, log_dir, checks)
         return list(rendered.values())
 

@@ -62,10 +62,14 @@ def generation_overrides(plan: EvalPlan, task: EvalTask, path) -> list[str]:
     return args + list(spec.generation_args) + list(plan.overrides)
 
 
-def evaluation_args(output_file: str, eval_type: str, eval_config: dict, extra: list[str], key: str) -> list[str]:
+def evaluation_args(
+    output_file: str, eval_type: str, eval_config: dict, extra: list[str], key: str, data_file: str | None = None
+) -> list[str]:
     from nemo_skills.utils.overrides import hydra_value
 
     args = [f"++input_files={hydra_value([output_file])}", f"++eval_type={eval_type}", f"++generation_key={key}"]
+    if data_file is not None:  # graders may read test data kept beside the prepared split
+        args.append(f"++data_file={hydra_value(data_file)}")
     args += [f"++eval_config.{name}={hydra_value(value)}" for name, value in eval_config.items()]
     return args + list(extra)
 
@@ -152,7 +156,9 @@ class EvalPipelineBuilder:
         output = self.path(run.output_file(task.seed, run.generation_dir))
         eval_step = (
             EVALUATE_MODULE,
-            evaluation_args(output, spec.eval_type, spec.eval_config, self.plan.extra_eval_args, key),
+            evaluation_args(
+                output, spec.eval_type, spec.eval_config, self.plan.extra_eval_args, key, self.path(run.input_file)
+            ),
         )
         overrides = generation_overrides(self.plan, task, self.path)
         return self._client(task, server, sandbox, self.plan.server, overrides, eval_step)

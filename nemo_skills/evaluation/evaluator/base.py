@@ -26,6 +26,7 @@ class GradingContext:
     generation_key: str = "generation"
     num_workers: int = max(1, os.cpu_count() or 1)
     where: str = ""  # the file being graded, for messages
+    data_file: str | None = None  # the prepared split the file was generated from (graders with test files beside it)
 
 
 class Evaluator(ABC):
