@@ -488,3 +488,34 @@ def test_ray_start_up_with_the_real_ray_cli(tmp_path):
     assert "[ray] all 1 node(s) joined; starting the trainer" in done.stdout
     assert "resources 1.0" in done.stdout
     assert (tmp_path / "ray-local.done").read_text().strip() == "0"
+
+
+def test_a_local_config_travels_in_the_job_composed_exactly_as_checked(tmp_path, data, nemo_rl_dir):
+    """`--config` names a file on this machine, under no mount of a Slurm cluster with containers: the job writes
+    the checked config (its `defaults:` parent merged in) next to the checkpoints and trains with that file."""
+    cluster = tmp_path / "slurm.yaml"
+    cluster.write_text(
+        f"executor: slurm\njob_dir: {tmp_path}/jobs\npartition: batch\ncontainers: {{nemo-rl: 'nemo-rl:v0.4.0'}}\n"
+        f"mounts: ['{tmp_path}:/workspace']\nenv_vars: [HF_HOME=/workspace/hf]\n"
+    )
+    plan = nemo_rl_plan("sft", tmp_path, data, nemo_rl_dir, ["++sft.val_period=7"], disable_wandb=True)
+    plan.job.cluster = str(cluster)
+    plan.nemo_rl.config = str(NEMO_RL_CONFIGS / "sft_openmathinstruct2.yaml")  # `defaults: sft.yaml`, no mount
+    trainer = trainer_of(build_nemo_rl_pipeline(plan))
+    job_config = "/workspace/out/nemo_rl_sft_config.yaml"
+    assert trainer.argv[trainer.argv.index("--config") + 1] == job_config
+    assert list(trainer.files) == [job_config]
+
+    # run the write step for real, with the job's path moved under tmp_path
+    local_copy = tmp_path / "job-view" / "nemo_rl_sft_config.yaml"
+    write_step = trainer.shell().split(" && cd ")[0].replace(job_config, str(local_copy))
+    write_step = write_step.replace("/workspace/out", str(local_copy.parent))
+    subprocess.run(["bash", "-c", write_step], check=True)
+    from omegaconf import OmegaConf
+
+    written = OmegaConf.load(local_copy)
+    composed = load_nemo_rl_config(NEMO_RL_CONFIGS / "sft_openmathinstruct2.yaml")
+    assert "defaults" not in written
+    assert OmegaConf.to_container(written, resolve=False) == OmegaConf.to_container(composed, resolve=False)
+    assert written.sft.max_num_steps == 1000000  # the child's value, over sft.yaml's
+    assert "policy" in written  # from the parent

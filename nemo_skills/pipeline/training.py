@@ -189,9 +189,9 @@ def _nemo_rl_job(plan: NemoRlPlan, cluster: ClusterConfig) -> NemoRlJob:
 
     options_ = plan.nemo_rl
     nemo_rl_dir = options_.nemo_rl_dir or os.environ.get("NEMO_RL_DIR") or DEFAULT_NEMO_RL_DIR
-    if options_.config:
-        config = str(Path(options_.config).expanduser().resolve())
-        job_config = cluster.container_path(config)
+    job_config: str | None
+    if options_.config:  # a file on this machine: the job gets its checked, composed content (no mount needed)
+        config, job_config = str(Path(options_.config).expanduser().resolve()), None
     else:  # the framework's example config, inside its checkout (the job's path; read here too)
         config = job_config = f"{nemo_rl_dir.rstrip('/')}/{DEFAULT_CONFIGS[plan.algorithm]}"
     save_by = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -52,10 +54,20 @@ class TrainerCommand:
     workdir: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     checkpoint_backend: str = ""  # how the checkpoints are written: dtensor, megatron, fsdp
+    files: dict[str, str] = field(default_factory=dict)  # written (path as the job sees it -> text) before the run
 
     def shell(self) -> str:
-        command = shlex.join(self.argv)
-        return f"cd {shlex.quote(self.workdir)} && {command}" if self.workdir else command
+        steps = [_write_file_step(path, text) for path, text in self.files.items()]
+        if self.workdir:
+            steps.append(f"cd {shlex.quote(self.workdir)}")
+        return " && ".join([*steps, shlex.join(self.argv)])
+
+
+def _write_file_step(path: str, text: str) -> str:
+    """One shell line that writes `text` to `path` (base64: any content survives sbatch scripts and quoting)."""
+    encoded = base64.b64encode(text.encode()).decode()
+    folder = shlex.quote(posixpath.dirname(path) or ".")
+    return f"mkdir -p {folder} && echo {encoded} | base64 -d > {shlex.quote(path)}"
 
 
 _SLURM_TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")

@@ -23,7 +23,7 @@ DATASET = "ResponseDataset"  # NeMo-RL's dataset class for local JSONL files (`m
 class NemoRlJob:
     algorithm: Algorithm
     config_path: str  # the YAML on this machine: read to check the overrides
-    job_config: str  # the same YAML as the job sees it
+    job_config: str | None  # the same YAML as the job sees it; None: the job gets the checked config, composed
     nemo_rl_dir: str  # NeMo-RL's checkout, as the job sees it
     backend: Backend = "dtensor"
     entry_script: str | None = None  # relative to nemo_rl_dir; default ENTRY_SCRIPTS[algorithm]
@@ -111,13 +111,21 @@ class _Setter:
 
 def render_nemo_rl(job: NemoRlJob, inputs: TrainerInputs, user_overrides: Sequence[str]) -> TrainerCommand:
     """The trainer command, after checking every override (ours, then the user's) against the real config."""
+    from omegaconf import OmegaConf
+
     from nemo_skills.training.launchers.nemo_rl_config import check_nemo_rl_overrides, load_nemo_rl_config
 
-    launcher = launcher_overrides(job, inputs, load_nemo_rl_config(job.config_path))
+    config = load_nemo_rl_config(job.config_path)
+    launcher = launcher_overrides(job, inputs, config)
     check_nemo_rl_overrides(job.config_path, launcher, user_overrides)
+    files = {}
+    job_config = job.job_config
+    if job_config is None:  # exactly the config that was checked, with its `defaults:` parents merged in
+        job_config = f"{inputs.output_dir}/nemo_rl_{job.algorithm}_config.yaml"
+        files[job_config] = OmegaConf.to_yaml(config, resolve=False)
     script = job.entry_script or ENTRY_SCRIPTS[job.algorithm]
-    argv = ["uv", "run", "python", script, "--config", job.job_config, *launcher, *user_overrides]
+    argv = ["uv", "run", "python", script, "--config", job_config, *launcher, *user_overrides]
     env = {"RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}  # NeMo-RL builds its worker venvs once per node itself
     if inputs.wandb is not None:
         env.update(inputs.wandb.env(inputs.output_dir))
-    return TrainerCommand(argv=argv, workdir=job.nemo_rl_dir, env=env, checkpoint_backend=job.backend)
+    return TrainerCommand(argv=argv, workdir=job.nemo_rl_dir, env=env, checkpoint_backend=job.backend, files=files)
