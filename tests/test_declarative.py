@@ -52,10 +52,57 @@ def test_het_job_client_uses_the_het_group_host():
     job = Job("gen", [CommandGroup([Command(server, gpus=8)]), CommandGroup([Command(client)])])
     rendered = Pipeline("p", SLURM, [job], "/jobs/logs").render()[0]
     client_cmd = rendered.groups[1][0].command
-    assert '++server.base_url=http://"${NEMO_SKILLS_HET_HOST_0}":5123/v1' in client_cmd
+    # the port is the one the server's node finds free when the job starts, published in the job's sync folder
+    assert '++server.base_url=http://"${NEMO_SKILLS_HET_HOST_0}":"${NEMO_SKILLS_PORT_0}"/v1' in client_cmd
     assert client_cmd.startswith(het_host_exports(2))
+    assert "NEMO_SKILLS_PORT_0=$(cat" in client_cmd and ".claim" not in client_cmd
+    server_cmd = rendered.groups[0][0].command
+    assert '--port "${NEMO_SKILLS_PORT_0}"' in server_cmd
+    assert "socket.socket()" in server_cmd and ".claim" in server_cmd
     assert rendered.groups[0][0].image == "vllm/vllm-openai:v0.11.0"
     assert rendered.groups[1][0].image == "nemo-skills:latest"
+
+
+def test_a_port_the_user_chose_is_used_as_is_on_slurm():
+    server, client = server_and_client(gpus=8)
+    server.port_fixed = True
+    job = Job("gen", [CommandGroup([Command(server, gpus=8)]), CommandGroup([Command(client)])])
+    rendered = Pipeline("p", SLURM, [job], "/jobs/logs").render()[0]
+    assert '++server.base_url=http://"${NEMO_SKILLS_HET_HOST_0}":5123/v1' in rendered.groups[1][0].command
+    assert "NEMO_SKILLS_PORT" not in rendered.groups[0][0].command + rendered.groups[1][0].command
+
+
+def test_runtime_port_is_claimed_once_and_read_by_every_task(tmp_path):
+    """The rendered claim and wait steps, run by bash: a second claimer does not choose again, every task reads
+    the same port, and the port is free to bind; a wait for a service that never starts fails naming it."""
+    from nemo_skills.pipeline.ports import await_port_step, claim_port_step
+
+    sync = str(tmp_path / "sync")
+    steps = [claim_port_step(0, "server", sync, sys.executable), await_port_step(0, "server", sync, 30)]
+    script = "; ".join([*steps, 'echo "port=$NEMO_SKILLS_PORT_0"'])
+    env = {"PATH": "/usr/bin:/bin", "SLURMD_NODENAME": "node1", "SLURM_STEP_NODELIST": "node1"}
+    first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, check=True)
+    again = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, check=True)
+    reader = subprocess.run(
+        ["bash", "-c", "; ".join([steps[1], 'echo "port=$NEMO_SKILLS_PORT_0"'])],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    port = int(first.stdout.split("port=")[1])
+    assert again.stdout == reader.stdout == first.stdout
+    assert "listens on port" in first.stderr and "listens on port" not in again.stderr
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("", port))
+    requeued = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env={**env, "SLURM_RESTART_COUNT": "1"}, check=True
+    )
+    assert "listens on port" in requeued.stderr  # a requeued job chooses again
+    missing = subprocess.run(["bash", "-c", await_port_step(1, "sandbox", sync, 1)], capture_output=True, text=True)
+    assert missing.returncode == 1 and "no port for sandbox after 1 s" in missing.stderr
 
 
 def test_validation_errors():

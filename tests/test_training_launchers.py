@@ -519,3 +519,17 @@ def test_a_local_config_travels_in_the_job_composed_exactly_as_checked(tmp_path,
     assert OmegaConf.to_container(written, resolve=False) == OmegaConf.to_container(composed, resolve=False)
     assert written.sft.max_num_steps == 1000000  # the child's value, over sft.yaml's
     assert "policy" in written  # from the parent
+
+
+def test_trainer_on_slurm_reads_its_sandboxs_port_chosen_when_the_job_starts(tmp_path, data, verl_config_dir):
+    config = tmp_path / "slurm.yaml"
+    config.write_text(f"executor: slurm\njob_dir: {tmp_path}/jobs\npartition: batch\n")
+    plan = verl_plan(tmp_path, data, [], with_sandbox=True, disable_wandb=True)
+    plan.job.cluster = str(config)
+    rendered = build_verl_pipeline(plan).render()[0]
+    trainer = next(command for command in rendered.groups[0] if command.name == "trainer")
+    sandbox = next(command for command in rendered.groups[0] if command.name == "sandbox")
+    # unquoted, so that the shell expands the port the sandbox published
+    assert 'export NEMO_SKILLS_SANDBOX_PORT="${NEMO_SKILLS_PORT_0}"' in trainer.command
+    assert "NEMO_SKILLS_PORT_0=$(cat" in trainer.command
+    assert '--port "${NEMO_SKILLS_PORT_0}"' in sandbox.command and ".claim" in sandbox.command

@@ -68,6 +68,7 @@ def server_command(options: ServerOptions):
         server_type=options.server_type,
         model=options.model or "",
         port=options.server_port or free_port(),
+        port_fixed=options.server_port is not None,
         gpus=options.server_gpus or 0,
         nodes=options.server_nodes,
         server_args=shlex.split(options.server_args),

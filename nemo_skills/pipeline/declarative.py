@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 
 from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline.cluster import ClusterConfig
-from nemo_skills.pipeline.scripts import Script
+from nemo_skills.pipeline.ports import await_port_step, claim_port_step, port_placeholder
+from nemo_skills.pipeline.scripts import PortScript, Script
 
 HET_HOST_VAR = "NEMO_SKILLS_HET_HOST_{index}"
 SERVICE_STOP_GRACE_S = 10
+PORT_WAIT_S = 600  # a service publishes its port first thing; its clients wait this long for it
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,11 @@ class JobRenderContext:
         self.executor = cluster.executor
         self._group_of = {id(c.script): i for i, g in enumerate(job.groups) for c in g.commands}
         self._command_of = {id(c.script): c for g in job.groups for c in g.commands}
+        # services whose port is chosen on their node when a Slurm job starts, numbered in the job
+        self.runtime_ports: list[PortScript] = []
+        if self.executor == "slurm":
+            scripts = [c.script for c in job.commands()]
+            self.runtime_ports = [s for s in scripts if isinstance(s, PortScript) and not s.port_fixed]
 
     def host_of(self, script: Script) -> str:
         if id(script) not in self._group_of:
@@ -131,6 +138,22 @@ class JobRenderContext:
     def bind_host(self, script: Script) -> str:
         """Where a service listens: loopback when it shares an allocation with its users, else every interface."""
         return "127.0.0.1" if self.host_of(script) == "127.0.0.1" else "0.0.0.0"
+
+    def port_of(self, script: PortScript) -> str:
+        for index, candidate in enumerate(self.runtime_ports):
+            if candidate is script:
+                return port_placeholder(index)
+        return str(script.port)
+
+    def port_steps(self, script: Script, sync_dir: str) -> list[str]:
+        """Shell steps that give this script the job's runtime ports: its own chosen first, then every port read."""
+        steps = []
+        for index, service in enumerate(self.runtime_ports):
+            if service is script:
+                steps.append(claim_port_step(index, service.name, sync_dir, self.python_for(service)))
+        for index, service in enumerate(self.runtime_ports):
+            steps.append(await_port_step(index, service.name, sync_dir, PORT_WAIT_S))
+        return steps
 
     def python_for(self, script: Script) -> str:
         """Inside a container `python3`; else the Python env the command's container names, or this one."""
@@ -274,7 +297,8 @@ class Pipeline:
             # the biggest request first: on Slurm the first command of a group sizes the allocation
             for command in sorted(group.commands, key=lambda c: (c.nodes, c.gpus), reverse=True):
                 log_file = f"{log_dir}/{job.name}_{command.name}.log"
-                text = logged(command.script.command(ctx), log_file)
+                text = "; ".join([*ctx.port_steps(command.script, sync_dir), command.script.command(ctx)])
+                text = logged(text, log_file)
                 if checks:  # inside the wrappers: a main that does not run still records its failure
                     text = f"{dependency_check(checks)} && {text}"
                 if command.script.service:

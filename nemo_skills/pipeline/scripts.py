@@ -2,7 +2,8 @@
 
 A Script renders its command for a RenderContext, which knows where every script of the job runs. A client asks
 the context for its server's host: `127.0.0.1` inside one allocation, the first node of the server's het group
-on a Slurm heterogeneous job.
+on a Slurm heterogeneous job; and for its port: the one chosen here, or on Slurm one that the server's node finds
+free when the job starts (see `nemo_skills.pipeline.ports`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class RenderContext(Protocol):
     def host_of(self, script: Script) -> str: ...
 
     def bind_host(self, script: Script) -> str: ...
+
+    def port_of(self, script: PortScript) -> str: ...
 
     def python_for(self, script: Script) -> str: ...
 
@@ -83,13 +86,24 @@ class UserCommandScript(Script):
 
 
 @dataclass(kw_only=True, eq=False)
-class ServerScript(Script):
+class PortScript(Script):
+    """A service that listens on a port. `port` is free on this machine; on Slurm, unless `port_fixed`, the service
+    takes a port that is free on its own node when the job starts, and its clients learn it then."""
+
+    port: int
+    port_fixed: bool = False  # the user chose it: use it everywhere
+
+    def port_description(self) -> str:
+        return f"port {self.port}" if self.port_fixed else f"port {self.port}; on Slurm one free on its node at start"
+
+
+@dataclass(kw_only=True, eq=False)
+class ServerScript(PortScript):
     """A self-hosted model server (vllm, sglang, trtllm, megatron, generic) on `gpus` x `nodes`."""
 
     service: ClassVar[bool] = True
     server_type: str
     model: str
-    port: int
     gpus: int = 0
     nodes: int = 1
     server_args: list[str] = field(default_factory=list)
@@ -99,7 +113,7 @@ class ServerScript(Script):
     def container_name(self) -> str:
         return self.server_type
 
-    def launch(self, python: str = "python3"):
+    def launch(self, python: str = "python3", port_text: str | None = None):
         from nemo_skills.inference.server.commands import ServerLaunchSpec, build_server_command
 
         spec = ServerLaunchSpec(
@@ -111,13 +125,14 @@ class ServerScript(Script):
             extra_args=list(self.server_args),
             python=python,
             entrypoint=self.entrypoint,
+            port_text=port_text,
         )
         return build_server_command(spec)
 
     def command(self, ctx: RenderContext) -> str:
         from nemo_skills.inference.server.commands import to_shell
 
-        launch = self.launch(ctx.python_for(self))
+        launch = self.launch(ctx.python_for(self), ctx.port_of(self))
         exports = [f"export {key}={shlex.quote(value)}" for key, value in launch.env.items()]
         if self.server_type == "vllm" and self.gpus == 0:
             # GiB of KV cache; without a cap vLLM on CPU reserves ~90% of the machine's memory. The user's value wins.
@@ -125,21 +140,20 @@ class ServerScript(Script):
         return " && ".join([*exports, to_shell(launch.argv)])
 
     def base_url(self, ctx: RenderContext) -> str:
-        root = f"http://{ctx.host_of(self)}:{self.port}"
+        root = f"http://{ctx.host_of(self)}:{ctx.port_of(self)}"
         return root if self.server_type == "megatron" else root + "/v1"
 
     def describe(self) -> str:
-        where = f"port {self.port}, {self.gpus} GPU(s) x {self.nodes} node(s)"
+        where = f"{self.port_description()}, {self.gpus} GPU(s) x {self.nodes} node(s)"
         return f"{self.name}: {self.server_type} serving {self.model} ({where})"
 
 
 @dataclass(kw_only=True, eq=False)
-class SandboxScript(Script):
+class SandboxScript(PortScript):
     """The code-execution sandbox service, next to the clients that run model-written code."""
 
     service: ClassVar[bool] = True
     default_container: ClassVar[str] = "sandbox"
-    port: int
     workers: int | None = None
 
     def command(self, ctx: RenderContext) -> str:
@@ -152,7 +166,7 @@ class SandboxScript(Script):
             "--host",
             ctx.bind_host(self),
             "--port",
-            str(self.port),
+            ctx.port_of(self),
         ]
         if self.workers:
             argv += ["--workers", str(self.workers)]
@@ -160,17 +174,19 @@ class SandboxScript(Script):
 
     def env_for_clients(self, ctx: RenderContext) -> dict[str, str]:
         """What a client needs to reach this sandbox (the variables the generation task reads)."""
-        return {"NEMO_SKILLS_SANDBOX_HOST": ctx.host_of(self), "NEMO_SKILLS_SANDBOX_PORT": str(self.port)}
+        return {"NEMO_SKILLS_SANDBOX_HOST": ctx.host_of(self), "NEMO_SKILLS_SANDBOX_PORT": ctx.port_of(self)}
 
     def describe(self) -> str:
-        return f"{self.name}: code sandbox on port {self.port}"
+        return f"{self.name}: code sandbox ({self.port_description()})"
 
 
 @dataclass(kw_only=True, eq=False)
 class StandaloneServerScript(ServerScript):
-    """A server that is the job itself (`ns start_server` on a cluster): it runs until stopped or timed out."""
+    """A server that is the job itself (`ns start_server` on a cluster): it runs until stopped or timed out. Its
+    port is fixed, so that its users know where it listens."""
 
     service: ClassVar[bool] = False
+    port_fixed: bool = True
 
 
 @dataclass(kw_only=True, eq=False)
@@ -255,6 +271,9 @@ class _AsPart:
 
     def bind_host(self, script: Script) -> str:
         return self._ctx.bind_host(self._sequence if script in self._sequence.parts else script)
+
+    def port_of(self, script: PortScript) -> str:
+        return self._ctx.port_of(script)
 
     def python_for(self, script: Script) -> str:
         return self._ctx.python_for(self._sequence if script in self._sequence.parts else script)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,10 @@ def test_het_job_client_reaches_its_server_through_the_het_group_host(slurm_clus
     assert [row["generation"] for row in rows] == [f"echo: question {i}" for i in range(6)]
     record = json.loads(Path(f"{output}.run.json").read_text())
     server_node = next(c["NodeList"] for c in components if c.get("HetJobOffset") == "0")
-    assert record["config"]["server"]["base_url"] == f"http://{server_node}:{server.port}/v1"
+    # the port is the one the server's node found free when the job started, announced in the server's log
+    port = re.search(r"\[ports\] server listens on port (\d+)", (tmp_path / "logs" / "het_server.log").read_text())
+    assert port, "the server job did not announce its port"
+    assert record["config"]["server"]["base_url"] == f"http://{server_node}:{port.group(1)}/v1"
 
 
 def test_dependent_job_sees_the_first_jobs_output(slurm_cluster, slurm_env, slurm_jobs, tmp_path):

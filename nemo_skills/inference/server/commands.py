@@ -38,7 +38,8 @@ from nemo_skills.utils.registry import Registry
 
 NODE_RANK = "${SLURM_PROCID}"
 MASTER_ADDR = "${MASTER_ADDR}"
-PLACEHOLDER_VARS = ("SLURM_PROCID", "MASTER_ADDR", r"NEMO_SKILLS_HET_HOST_\d+")  # the last: hosts of het groups
+# the last two: the hosts of het groups, and ports chosen when a Slurm job starts (see pipeline/ports.py)
+PLACEHOLDER_VARS = ("SLURM_PROCID", "MASTER_ADDR", r"NEMO_SKILLS_HET_HOST_\d+", r"NEMO_SKILLS_PORT_\d+")
 _PLACEHOLDER_RE = re.compile(r"\$\{(" + "|".join(PLACEHOLDER_VARS) + r")\}")
 
 # SGLang opens ZMQ sockets on dist_init_port + 1 ... + 6, so the default rendezvous port keeps well clear of the
@@ -66,6 +67,7 @@ class ServerLaunchSpec:
     entrypoint: str | None = None
     master_addr: str | None = None
     master_port: int | None = None
+    port_text: str | None = None  # the port as the command writes it, when a placeholder set as the job starts
 
     def __post_init__(self) -> None:
         if self.num_gpus < 0:
@@ -74,6 +76,10 @@ class ServerLaunchSpec:
             raise ServerSpecError(f"num_nodes must be at least 1, got {self.num_nodes}")
         if not 0 < self.port < 65536:
             raise ServerSpecError(f"port must be in 1..65535, got {self.port}")
+
+    @property
+    def port_arg(self) -> str:
+        return self.port_text or str(self.port)
 
     @property
     def total_gpus(self) -> int:
@@ -163,7 +169,7 @@ def _console_script(spec: ServerLaunchSpec, name: str) -> str:
 def vllm_command(spec: ServerLaunchSpec) -> ServerCommand:
     # vLLM 0.32 still runs this module but warns it is deprecated in favour of `vllm serve` (same flags).
     argv = [spec.python, "-m", "vllm.entrypoints.openai.api_server", "--model", spec.model]
-    argv += ["--served-model-name", spec.model, "--host", spec.host, "--port", str(spec.port), "--trust-remote-code"]
+    argv += ["--served-model-name", spec.model, "--host", spec.host, "--port", spec.port_arg, "--trust-remote-code"]
     argv += _vllm_parallel_args(spec)
     return ServerCommand(argv=argv + spec.extra_args, num_tasks=1)
 
@@ -187,7 +193,7 @@ def _vllm_parallel_args(spec: ServerLaunchSpec) -> list[str]:
 def sglang_command(spec: ServerLaunchSpec) -> ServerCommand:
     _require_gpus(spec)
     argv = [spec.python, "-m", "sglang.launch_server", "--model-path", spec.model, "--served-model-name", spec.model]
-    argv += ["--host", spec.host, "--port", str(spec.port), "--trust-remote-code", "--tp-size", str(spec.total_gpus)]
+    argv += ["--host", spec.host, "--port", spec.port_arg, "--trust-remote-code", "--tp-size", str(spec.total_gpus)]
     if spec.num_nodes > 1:
         # One launcher per node; each spawns its own GPU workers and finds the others at --dist-init-addr.
         argv += ["--nnodes", str(spec.num_nodes), "--node-rank", NODE_RANK, "--dist-init-addr", spec.dist_init_addr]
@@ -197,7 +203,7 @@ def sglang_command(spec: ServerLaunchSpec) -> ServerCommand:
 @server_command("trtllm")
 def trtllm_command(spec: ServerLaunchSpec) -> ServerCommand:
     _require_gpus(spec)
-    argv = [_console_script(spec, "trtllm-serve"), spec.model, "--host", spec.host, "--port", str(spec.port)]
+    argv = [_console_script(spec, "trtllm-serve"), spec.model, "--host", spec.host, "--port", spec.port_arg]
     argv += ["--tp_size", str(spec.total_gpus), "--trust_remote_code", *spec.extra_args]
     if spec.num_nodes == 1:
         # trtllm-serve spawns its own MPI workers on one node.
@@ -221,7 +227,7 @@ def megatron_command(spec: ServerLaunchSpec) -> ServerCommand:
     script = spec.entrypoint or DEFAULT_MEGATRON_SCRIPT
     argv = [spec.python, script, "--load", spec.model, "--use-checkpoint-args"]
     argv += ["--tensor-model-parallel-size", str(spec.num_gpus), "--pipeline-model-parallel-size", str(spec.num_nodes)]
-    argv += ["--micro-batch-size", "1", "--port", str(spec.port), *spec.extra_args]
+    argv += ["--micro-batch-size", "1", "--port", spec.port_arg, *spec.extra_args]
     # One process per GPU, torch.distributed style (RANK/WORLD_SIZE/LOCAL_RANK come from the launcher).
     # Megatron requires CUDA_DEVICE_MAX_CONNECTIONS=1 with sequence parallelism and recommends it with TP.
     env = {"CUDA_DEVICE_MAX_CONNECTIONS": "1"}
@@ -233,7 +239,7 @@ def generic_command(spec: ServerLaunchSpec) -> ServerCommand:
     if not spec.entrypoint:
         raise ServerSpecError("server type 'generic' needs an entrypoint (a module name or a path to a .py file)")
     argv = [spec.python, *_entrypoint_args(spec.entrypoint), "--model", spec.model]
-    argv += ["--num_gpus", str(spec.num_gpus), "--num_nodes", str(spec.num_nodes), "--port", str(spec.port)]
+    argv += ["--num_gpus", str(spec.num_gpus), "--num_nodes", str(spec.num_nodes), "--port", spec.port_arg]
     return ServerCommand(argv=argv + spec.extra_args, num_tasks=1)
 
 

@@ -40,7 +40,9 @@ def ray_start_script(spec: RayClusterSpec, trainer: str, env: dict[str, str] | N
     first = '$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n1)'
     head_host = f"{first}; head_host=${{head_host:-$SLURM_LAUNCH_NODE_IPADDR}}" if spec.on_slurm else "127.0.0.1"
     marker = shlex.quote(spec.marker_dir) + '/ray-"${SLURM_JOB_ID:-local}".done'
-    exports = "".join(f"export {key}={shlex.quote(value)}; " for key, value in (env or {}).items())
+    from nemo_skills.inference.server.commands import to_shell  # quotes all but the placeholders set in the job
+
+    exports = "".join(f"export {key}={to_shell([value])}; " for key, value in (env or {}).items())
     timeout, nodes = spec.join_timeout_s, spec.num_nodes
     count = f'{ray} status 2>/dev/null | awk \'$2 == "{NODE_RESOURCE}" {{split($1, a, "/"); print int(a[2]); exit}}\''
     return f"""\
