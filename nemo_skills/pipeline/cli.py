@@ -32,7 +32,7 @@ def _register_commands() -> None:
         setup,
         start_server,
         summarize_results,
-        training,
+        training_commands,
     )
 
 
