@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import nemo_skills
 from nemo_skills.errors import ConfigError
 from nemo_skills.pipeline.common import JobOptions
 from nemo_skills.pipeline.training import (
@@ -26,6 +27,7 @@ from nemo_skills.training.launchers.common import TrainerCommand, save_deadline,
 from nemo_skills.training.launchers.nemo_rl_config import check_nemo_rl_overrides, load_nemo_rl_config
 from nemo_skills.training.launchers.ray_cluster import RayClusterSpec, ray_start_script
 from nemo_skills.training.launchers.schema import hydra_value
+from nemo_skills.training.launchers.verl import IMAGE_REWARD_FILE
 from nemo_skills.training.launchers.verl_config import check_verl_overrides, fetch
 
 NEMO_RL_CONFIGS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "nemo-rl-configs"
@@ -311,6 +313,9 @@ def test_ppo_verl_renders_main_ppo_with_checked_overrides(tmp_path, data, verl_c
         "trainer.experiment_name=run1",
         "trainer.val_before_train=false",
         "trainer.test_freq=-1",
+        # our math reward by default; without a container, the installed nemo_skills' file
+        f"custom_reward_function.path={Path(nemo_skills.__file__).parent}/training/rewards/verl_reward.py",
+        "custom_reward_function.name=compute_score",
         "++algorithm.adv_estimator=grpo",
     ]
     group = pipeline.jobs[0].groups[0]
@@ -533,3 +538,36 @@ def test_trainer_on_slurm_reads_its_sandboxs_port_chosen_when_the_job_starts(tmp
     assert 'export NEMO_SKILLS_SANDBOX_PORT="${NEMO_SKILLS_PORT_0}"' in trainer.command
     assert "NEMO_SKILLS_PORT_0=$(cat" in trainer.command
     assert '--port "${NEMO_SKILLS_PORT_0}"' in sandbox.command and ".claim" in sandbox.command
+
+
+@pytest.mark.parametrize(
+    ("reward", "expected"),
+    [
+        (
+            "tool_call",
+            [
+                "custom_reward_function.path=" + IMAGE_REWARD_FILE,
+                "custom_reward_function.name=compute_tool_call_score",
+            ],
+        ),
+        ("verl", []),
+    ],
+)
+def test_ppo_verl_reward_choice_in_an_image(tmp_path, data, verl_config_dir, reward, expected):
+    config = tmp_path / "slurm.yaml"
+    mounts = f"containers: {{verl: 'verl:0.9.1'}}\nmounts: ['{tmp_path}:{tmp_path}']\nskip_hf_home_check: true\n"
+    config.write_text(f"executor: slurm\njob_dir: {tmp_path}/jobs\npartition: batch\n" + mounts)
+    plan = verl_plan(tmp_path, data, [], disable_wandb=True)
+    plan.job.cluster = str(config)
+    plan.verl.reward = reward
+    argv = trainer_of(build_verl_pipeline(plan)).argv
+    assert [arg for arg in argv if arg.startswith("custom_reward_function")] == expected
+    # the file the image holds is the one this package ships
+    assert (Path(nemo_skills.__file__).parent / "training" / "rewards" / "verl_reward.py").is_file()
+
+
+def test_ppo_verl_unknown_reward_is_refused(tmp_path, data, verl_config_dir):
+    plan = verl_plan(tmp_path, data, [], disable_wandb=True)
+    plan.verl.reward = "maths"
+    with pytest.raises(ConfigError, match="--reward 'maths': use one of math, tool_call, verl"):
+        build_verl_pipeline(plan)

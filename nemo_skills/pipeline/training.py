@@ -68,6 +68,7 @@ class VerlOptions:
     verl_config_dir: Optional[str] = None  # default: veRL's own (installed or cached) trainer configs
     config_name: str = "ppo_trainer"
     save_freq: int = 20
+    reward: str = "math"  # math | tool_call (ours, nemo_skills/training/rewards/verl_reward.py) | verl (veRL's own)
 
 
 @dataclass
@@ -226,7 +227,7 @@ def build_nemo_rl_pipeline(plan: NemoRlPlan) -> Pipeline:
 def build_verl_pipeline(plan: VerlPlan) -> Pipeline:
     """Check everything (the overrides against veRL's config included) and build the training pipeline."""
     from nemo_skills.pipeline.cluster import load_cluster_config
-    from nemo_skills.training.launchers.verl import VerlJob, render_verl
+    from nemo_skills.training.launchers.verl import IMAGE_REWARD_FILE, VerlJob, local_reward_file, render_verl
     from nemo_skills.training.launchers.verl_config import find_config_dir
 
     _check_training(plan.training)
@@ -241,6 +242,8 @@ def build_verl_pipeline(plan: VerlPlan) -> Pipeline:
         config_name=plan.verl.config_name,
         save_freq=plan.verl.save_freq,
         python=cluster.python_env_for(container) or "python3",  # a `containers` entry naming veRL's interpreter
+        reward=plan.verl.reward,
+        reward_file=IMAGE_REWARD_FILE if cluster.image_for(container) else local_reward_file(),
     )
     trainer = render_verl(job, inputs, plan.training.overrides)
     return _pipeline(plan.training, plan.job, cluster, inputs, trainer, "verl", container, "veRL PPO")

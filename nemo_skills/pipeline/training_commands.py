@@ -170,6 +170,9 @@ def ppo_verl_command(
     ] = None,
     config_name: Annotated[str, typer.Option("--config_name", help="veRL config name.")] = "ppo_trainer",
     save_freq: Annotated[int, typer.Option("--save_freq", help="Steps between checkpoints.")] = 20,
+    reward: Annotated[
+        str, typer.Option("--reward", help="math | tool_call (our rewards) | verl (veRL's own, by data_source).")
+    ] = "math",
     with_sandbox: WithSandbox = False,
     conversion_step: ConversionStep = "last",
     average_steps: AverageSteps = None,

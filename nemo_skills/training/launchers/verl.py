@@ -5,11 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nemo_skills.errors import ConfigError
 from nemo_skills.training.launchers.common import TrainerCommand, TrainerInputs
 from nemo_skills.training.launchers.schema import hydra_value
 from nemo_skills.training.launchers.verl_config import DEFAULT_CONFIG_NAME
 
 DEFAULT_MODULE = "verl.trainer.main_ppo"
+# our rewards as veRL custom reward functions (nemo_skills/training/rewards/verl_reward.py); `verl`: veRL's own
+REWARD_FUNCTIONS = {"math": "compute_score", "tool_call": "compute_tool_call_score", "verl": None}
+IMAGE_REWARD_FILE = "/opt/nemo_skills/nemo_skills/training/rewards/verl_reward.py"  # dockerfiles/Dockerfile.verl
+
+
+def local_reward_file() -> str:
+    """verl_reward.py of the installed nemo_skills (for jobs that run without a container)."""
+    from pathlib import Path
+
+    import nemo_skills
+
+    return str(Path(nemo_skills.__file__).parent / "training" / "rewards" / "verl_reward.py")
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,8 @@ class VerlJob:
     module: str = DEFAULT_MODULE
     save_freq: int = 20  # steps between checkpoints (veRL also saves at the last step when this is positive)
     python: str = "python3"
+    reward: str = "math"  # a key of REWARD_FUNCTIONS
+    reward_file: str = IMAGE_REWARD_FILE  # verl_reward.py as the job sees it
 
 
 def launcher_overrides(job: VerlJob, inputs: TrainerInputs) -> list[str]:
@@ -45,6 +60,10 @@ def launcher_overrides(job: VerlJob, inputs: TrainerInputs) -> list[str]:
         ]
     if not inputs.validation_data:
         out += ["trainer.val_before_train=false", "trainer.test_freq=-1"]
+    function = REWARD_FUNCTIONS[job.reward]
+    if function is not None:
+        out += [f"custom_reward_function.path={hydra_value(job.reward_file)}"]
+        out += [f"custom_reward_function.name={function}"]
     return out
 
 
@@ -52,6 +71,8 @@ def render_verl(job: VerlJob, inputs: TrainerInputs, user_overrides: Sequence[st
     """The trainer command, after checking every override (ours, then the user's) against veRL's config."""
     from nemo_skills.training.launchers.verl_config import check_verl_overrides
 
+    if job.reward not in REWARD_FUNCTIONS:
+        raise ConfigError(f"--reward {job.reward!r}: use one of {', '.join(REWARD_FUNCTIONS)}.")
     launcher = launcher_overrides(job, inputs)
     config = check_verl_overrides(job.config_dir, launcher, user_overrides, job.config_name)
     argv = [job.python, "-m", job.module]
