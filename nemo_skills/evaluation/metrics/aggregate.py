@@ -33,7 +33,6 @@ Set `has_answers=False` for benchmarks without extracted answers (e.g. instructi
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,8 +40,6 @@ from typing import Any
 
 from nemo_skills.evaluation.metrics.majority import SameAnswer, is_missing_answer, majority_vote
 from nemo_skills.evaluation.metrics.pass_at_k import pass_at_k_from_scores
-
-LOG = logging.getLogger(__name__)
 
 TRUNCATION_WARNING_THRESHOLD = 5.0  # percent of samples with finish_reason == "length"
 TRUNCATED_FINISH_REASON = "length"
@@ -137,8 +134,7 @@ def _average_mode(
             f"the token limit (finish_reason == 'length'), above the {TRUNCATION_WARNING_THRESHOLD:g}% threshold; "
             f"{score_name} is likely understated (completed-only {score_name}: {completed_text}). "
             "Raise the generation token limit."
-        )
-        LOG.warning(warnings[-1])
+        )  # printed under the metrics table (summarize), not logged here as well
     metrics["warnings"] = warnings
     return metrics
 
