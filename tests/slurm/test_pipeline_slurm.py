@@ -194,6 +194,52 @@ def test_ns_generate_on_slurm_then_resubmit_does_nothing(slurm_cluster, slurm_en
     assert slurm_cluster.run(["squeue", "-h"]).stdout.strip() == ""
 
 
+def test_ns_generate_with_sandbox_on_slurm_both_services_on_ports_chosen_at_start(
+    slurm_cluster, slurm_env, slurm_jobs, tmp_path
+):
+    """A server and a code sandbox in one Slurm job, each on a port its node chose when the job started: the model
+    (a stub that writes a python block) gets the block's output from the sandbox and finishes its answer."""
+    import yaml
+
+    config = tmp_path / "loopback.yaml"
+    config.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    input_file = tmp_path / "in.jsonl"
+    input_file.write_text("".join(json.dumps({"problem": f"What is 6 times 7? ({i})"}) + "\n" for i in range(3)))
+    out = tmp_path / "out"
+    argv = [
+        sys.executable,
+        "-c",
+        "from nemo_skills.pipeline.cli import main; main()",
+        "generate",
+        f"--cluster={config}",
+        f"--input_file={input_file}",
+        f"--output_dir={out}",
+        "--server_type=generic",
+        f"--server_entrypoint={STUB}",
+        "--model=stub-model",
+        "--server_gpus=0",
+        "--server_args=--host 0.0.0.0 --script code",
+        "--with_sandbox",
+        "--expname=slurm-code",
+        "++prompt_config=generic/math",
+        "++code_execution=True",
+        "++progress_bar=False",
+    ]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    job_ids = slurm_cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
+    slurm_jobs.extend(job_ids)
+    for job_id in job_ids:
+        slurm_cluster.wait_job(job_id, timeout=120)
+    logs = "".join(path.read_text() for path in (out / "generation-logs").glob("*.log"))
+    announced = re.findall(r"\[ports\] (server|sandbox) listens on port (\d+)", logs)
+    assert sorted(name for name, _ in announced) == ["sandbox", "server"], logs[-3000:]
+    rows = [json.loads(line) for line in (out / "output.jsonl").read_text().splitlines()]
+    assert len(rows) == 3
+    for row in rows:
+        assert "```output\n42\n```" in row["generation"] and row["code_rounds_executed"] == 1
+
+
 def test_start_server_as_a_slurm_job(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
     import yaml
 
