@@ -9,7 +9,6 @@ import gzip
 import json
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from nemo_skills.evaluation.evaluate import build_evaluator
 from nemo_skills.evaluation.evaluator.base import GradingContext
 from nemo_skills.evaluation.evaluator.builtin.code import GradingError
 from nemo_skills.evaluation.metrics.kinds.builtin.code import CodeMetrics
+from nemo_skills.inference.server.local import free_port
+from nemo_skills.inference.server.wait import wait_for_server
 from nemo_skills.utils.jsonl import read_jsonl, write_jsonl_atomic
 from tests.fixture_http import serve_fixtures
 from tests.stub import run_stub
@@ -67,30 +68,20 @@ def gz_jsonl(rows: list[dict]) -> bytes:
 # -- the sandbox --------------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def sandbox_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("sandbox") / "server.log"
     argv = [sys.executable, "-m", "nemo_skills.code_execution.server", "--port", str(port), "--workers", "4"]
     argv += ["--uid-base", str(UID_BASE)]
     with open(log, "w") as handle:
         proc = subprocess.Popen(argv, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"sandbox did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_server(url, timeout_s=30, poll_interval_s=0.1, process=proc, log_file=log, health_paths=("/health",))
+    except Exception:
+        proc.kill()
+        raise
     yield port
     proc.terminate()
     try:
@@ -620,7 +611,7 @@ def test_rows_without_tests_or_sandbox_fail_loudly(sandbox_port, tmp_path):
     with pytest.raises(InputError, match="problem sum has no tests"):
         grade([dict(rows[0], generation=fenced("print(1)\n"))], sandbox_port)  # no data_file: no test file
     with pytest.raises(SandboxError, match="no code sandbox answered"):
-        grade([dict(rows[0], generation=fenced("print(1)\n"))], _free_port(), data_file, sandbox_wait_s=1.0)
+        grade([dict(rows[0], generation=fenced("print(1)\n"))], free_port(), data_file, sandbox_wait_s=1.0)
 
 
 # -- metrics ---------------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import pytest
 
 from nemo_skills.code_execution.client import ExecutionResult, SandboxClient
 from nemo_skills.code_execution.isolation import _procs_of_uid
+from nemo_skills.inference.server.local import free_port
+from nemo_skills.inference.server.wait import wait_for_server
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t-token-do-not-leak"
@@ -38,15 +39,9 @@ class SandboxServer:
     pid: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("sandbox") / "server.log"
     env = {**os.environ, "NS_SANDBOX_TEST_SECRET": SECRET}
     argv = [sys.executable, "-m", "nemo_skills.code_execution.server", "--port", str(port)]
@@ -55,16 +50,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]
     with open(log, "w") as fh:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"sandbox did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+    try:
+        wait_for_server(url, timeout_s=30, poll_interval_s=0.1, process=proc, log_file=log, health_paths=("/health",))
+    except Exception:
+        proc.kill()
+        raise
     yield SandboxServer(url=url, port=port, pid=proc.pid)
     alive = proc.poll() is None
     proc.terminate()

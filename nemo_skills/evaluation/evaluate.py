@@ -11,7 +11,6 @@ An evaluator that fails to build or raises fails the run: no file is ever left h
 from __future__ import annotations
 
 import fcntl
-import glob
 import hashlib
 import json
 import logging
@@ -28,6 +27,7 @@ from nemo_skills.inference.output_files import is_done
 from nemo_skills.utils.entry import run_with_overrides
 from nemo_skills.utils.jsonl import read_jsonl, write_jsonl_atomic
 from nemo_skills.utils.overrides import config_from_dict
+from nemo_skills.utils.paths import expand_patterns
 
 LOG = logging.getLogger(__name__)
 RECORD_VERSION = 1
@@ -93,13 +93,7 @@ def _already_graded(path: Path, signature: dict[str, Any]) -> bool:
 def expand_input_files(patterns: list[str]) -> list[Path]:
     if not patterns:
         raise ConfigError("No ++input_files given.")
-    files: list[Path] = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matches:
-            raise InputError(f"No file matches {pattern!r}.")
-        files.extend(Path(match) for match in matches)
-    return list(dict.fromkeys(files))
+    return expand_patterns(patterns)
 
 
 def grade_file(path: Path, evaluator: Evaluator, cfg: EvaluateConfig, signature: dict[str, Any]) -> GradedFile:

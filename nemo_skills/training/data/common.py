@@ -177,3 +177,21 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
 
 def summary_path(output_file: Path) -> Path:
     return output_file.with_name(output_file.name + ".summary.json")
+
+
+def write_summary(
+    kind: str, files: list[Path], num_input_rows: int, funnel: Funnel, num_written: int, output: Path, config: Any
+) -> PreparationSummary:
+    """The run's summary (the config as a dict), written beside the output file."""
+    summary = PreparationSummary(
+        kind,
+        [str(f) for f in files],
+        num_input_rows,
+        funnel.steps,
+        num_written,
+        str(output),
+        config.output_format,
+        asdict(config),
+    )
+    summary.write(summary_path(output))
+    return summary

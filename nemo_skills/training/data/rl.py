@@ -25,7 +25,7 @@ several seeds' outputs to keep problems that are neither always nor never solved
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -38,9 +38,9 @@ from nemo_skills.training.data.common import (
     check_output_file,
     load_contamination,
     normalize_problem,
-    summary_path,
     write_atomic,
     write_jsonl,
+    write_summary,
 )
 from nemo_skills.training.data.prompting import Messages, PromptBuilder, PromptOptions
 from nemo_skills.training.data.rows import SourceRow, check_correctness_mode, expand_inputs, is_correct, read_rows
@@ -192,15 +192,4 @@ def prepare_rl_data(config: RlDataConfig) -> PreparationSummary:
     else:
         records = [nemo_rl_record(item) for item in funnel.items]
         write_jsonl(output, records)
-    summary = PreparationSummary(
-        "rl",
-        [str(f) for f in files],
-        len(items),
-        funnel.steps,
-        len(records),
-        str(output),
-        config.output_format,
-        asdict(config),
-    )
-    summary.write(summary_path(output))
-    return summary
+    return write_summary("rl", files, len(items), funnel, len(records), output, config)

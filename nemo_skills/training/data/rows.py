@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from nemo_skills.errors import ConfigError, InputError
 from nemo_skills.utils.jsonl import read_jsonl_rows
+from nemo_skills.utils.paths import expand_patterns
 
 CORRECTNESS_FIELDS = {"symbolic": ("symbolic_correct",), "judge": ("judge_correct",)}
 CORRECTNESS_MODES = ("symbolic", "judge", "any", "both")
@@ -25,13 +25,7 @@ def expand_inputs(patterns: Sequence[str]) -> list[Path]:
     """Files named by paths or glob patterns (each pattern's matches sorted), without repeats."""
     if not patterns:
         raise ConfigError("No input files given: pass generation outputs, e.g. 'results/output-rs*.jsonl'.")
-    files: list[Path] = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matches:
-            raise InputError(f"No file matches {pattern!r}.")
-        files.extend(Path(match) for match in matches)
-    return list(dict.fromkeys(files))
+    return expand_patterns(patterns)
 
 
 def read_rows(files: Sequence[Path]) -> list[SourceRow]:

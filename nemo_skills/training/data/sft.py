@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from nemo_skills.errors import ConfigError, InputError
@@ -35,8 +35,8 @@ from nemo_skills.training.data.common import (
     check_output_file,
     load_contamination,
     normalize_problem,
-    summary_path,
     write_jsonl,
+    write_summary,
 )
 from nemo_skills.training.data.prompting import Messages, PromptBuilder, PromptOptions
 from nemo_skills.training.data.rows import SourceRow, check_correctness_mode, expand_inputs, is_correct, read_rows
@@ -200,15 +200,4 @@ def prepare_sft_data(config: SftDataConfig) -> PreparationSummary:
     renderer = _renderer(config)
     records = [_record(example, config, renderer) for example in funnel.items]
     write_jsonl(output, records)
-    summary = PreparationSummary(
-        "sft",
-        [str(f) for f in files],
-        len(examples),
-        funnel.steps,
-        len(records),
-        str(output),
-        config.output_format,
-        asdict(config),
-    )
-    summary.write(summary_path(output))
-    return summary
+    return write_summary("sft", files, len(examples), funnel, len(records), output, config)
