@@ -41,6 +41,28 @@ def submit(pipeline: Pipeline, slurm_jobs: list[str]) -> dict[str, list[str]]:
     return ids
 
 
+def cluster_file(slurm_env: ClusterConfig, tmp_path: Path) -> Path:
+    """The loopback cluster's config as a file, for `ns --cluster`."""
+    import yaml
+
+    path = tmp_path / "loopback.yaml"
+    path.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    return path
+
+
+def run_ns(slurm_cluster, args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """`ns ARGS` as a user runs it next to the loopback cluster."""
+    argv = [sys.executable, "-c", "from nemo_skills.pipeline.cli import main; main()", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=slurm_cluster.client_env())
+
+
+def queued_jobs(slurm_cluster, slurm_jobs: list[str]) -> list[str]:
+    """The ids of every job now queued or running (recorded for cancellation at teardown)."""
+    job_ids = slurm_cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
+    slurm_jobs.extend(job_ids)
+    return job_ids
+
+
 def states(slurm_cluster, job_id: str, timeout: float = 90) -> list[str]:
     return [c["JobState"] for c in slurm_cluster.wait_job(job_id, timeout=timeout)]
 
@@ -145,16 +167,10 @@ def test_run_after_waits_for_an_earlier_experiment(slurm_cluster, slurm_env, slu
 
 
 def test_ns_generate_on_slurm_then_resubmit_does_nothing(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
-    import yaml
-
-    config = tmp_path / "loopback.yaml"
-    config.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    config = cluster_file(slurm_env, tmp_path)
     input_file = write_input(tmp_path / "in.jsonl", 4)
     out = tmp_path / "out"
-    argv = [
-        sys.executable,
-        "-c",
-        "from nemo_skills.pipeline.cli import main; main()",
+    args = [
         "generate",
         "--cluster",
         str(config),
@@ -180,16 +196,13 @@ def test_ns_generate_on_slurm_then_resubmit_does_nothing(slurm_cluster, slurm_en
         "++inference.temperature=0.5",
         "++progress_bar=False",
     ]
-    first = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
+    first = run_ns(slurm_cluster, args)
     assert first.returncode == 0, first.stderr[-3000:]
-    queue = slurm_cluster.run(["squeue", "-h", "-o", "%i %j"]).stdout.split()
-    job_ids = queue[::2]
-    slurm_jobs.extend(job_ids)
-    for job_id in job_ids:
+    for job_id in queued_jobs(slurm_cluster, slurm_jobs):
         slurm_cluster.wait_job(job_id, timeout=120)
     for seed in (0, 1):
         assert len((out / f"output-rs{seed}.jsonl").read_text().splitlines()) == 4
-    again = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
+    again = run_ns(slurm_cluster, args)
     assert again.returncode == 0 and "nothing to run" in again.stderr
     assert slurm_cluster.run(["squeue", "-h"]).stdout.strip() == ""
 
@@ -199,17 +212,11 @@ def test_ns_generate_with_sandbox_on_slurm_both_services_on_ports_chosen_at_star
 ):
     """A server and a code sandbox in one Slurm job, each on a port its node chose when the job started: the model
     (a stub that writes a python block) gets the block's output from the sandbox and finishes its answer."""
-    import yaml
-
-    config = tmp_path / "loopback.yaml"
-    config.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    config = cluster_file(slurm_env, tmp_path)
     input_file = tmp_path / "in.jsonl"
     input_file.write_text("".join(json.dumps({"problem": f"What is 6 times 7? ({i})"}) + "\n" for i in range(3)))
     out = tmp_path / "out"
-    argv = [
-        sys.executable,
-        "-c",
-        "from nemo_skills.pipeline.cli import main; main()",
+    args = [
         "generate",
         f"--cluster={config}",
         f"--input_file={input_file}",
@@ -225,11 +232,9 @@ def test_ns_generate_with_sandbox_on_slurm_both_services_on_ports_chosen_at_star
         "++code_execution=True",
         "++progress_bar=False",
     ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=slurm_cluster.client_env())
+    result = run_ns(slurm_cluster, args)
     assert result.returncode == 0, result.stderr[-3000:]
-    job_ids = slurm_cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split()
-    slurm_jobs.extend(job_ids)
-    for job_id in job_ids:
+    for job_id in queued_jobs(slurm_cluster, slurm_jobs):
         slurm_cluster.wait_job(job_id, timeout=120)
     logs = "".join(path.read_text() for path in (out / "generation-logs").glob("*.log"))
     announced = re.findall(r"\[ports\] (server|sandbox) listens on port (\d+)", logs)
@@ -241,17 +246,11 @@ def test_ns_generate_with_sandbox_on_slurm_both_services_on_ports_chosen_at_star
 
 
 def test_start_server_as_a_slurm_job(slurm_cluster, slurm_env, slurm_jobs, tmp_path):
-    import yaml
-
     from nemo_skills.inference.server.wait import wait_for_server
 
-    config = tmp_path / "loopback.yaml"
-    config.write_text(yaml.safe_dump(slurm_env.model_dump(exclude_defaults=True)))
+    config = cluster_file(slurm_env, tmp_path)
     port = free_port()
-    argv = [
-        sys.executable,
-        "-c",
-        "from nemo_skills.pipeline.cli import main; main()",
+    args = [
         "start_server",
         "--cluster",
         str(config),
@@ -272,10 +271,10 @@ def test_start_server_as_a_slurm_job(slurm_cluster, slurm_env, slurm_jobs, tmp_p
         "--expname",
         "srv",
     ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=slurm_cluster.client_env())
+    result = run_ns(slurm_cluster, args, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"listens on port {port}" in result.stdout
-    slurm_jobs.extend(slurm_cluster.run(["squeue", "-h", "-o", "%i"]).stdout.split())
+    queued_jobs(slurm_cluster, slurm_jobs)
     wait_for_server(f"http://127.0.0.1:{port}", timeout_s=60)  # every loopback node is 127.0.0.1
 
 
